@@ -1,0 +1,12 @@
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 noskhe
+WORKDIR /app
+COPY setup.cfg pyproject.toml README.md ./
+COPY fhir_server ./fhir_server
+COPY smart_auth ./smart_auth
+COPY terminology ./terminology
+RUN pip install --no-cache-dir . && mkdir /data && chown noskhe /data
+USER noskhe
+EXPOSE 8080
+VOLUME ["/data"]
+CMD ["fhir-server", "serve", "--host", "0.0.0.0", "--port", "8080", "--data", "/data"]

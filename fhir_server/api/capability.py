@@ -1,0 +1,68 @@
+"""The CapabilityStatement at /metadata: what this server really does."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from fhir_server import search
+from fhir_server.api.context import ctx
+
+SOFTWARE_VERSION = "0.1.0"
+TYPE_INTERACTIONS = [
+    "read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type",
+]
+OPERATIONS = [
+    {"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"},
+]
+
+
+def capability_statement(base_url: str) -> dict[str, Any]:
+    return _build(base_url, ctx().resource_types)
+
+
+@cache
+def _build(base_url: str, types: frozenset[str]) -> dict[str, Any]:
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-11-22",
+        "publisher": "Noskhe",
+        "kind": "instance",
+        "software": {"name": "Noskhe", "version": SOFTWARE_VERSION},
+        "implementation": {"description": "Noskhe FHIR R4 server", "url": base_url},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "application/json"],
+        "patchFormat": ["application/json-patch+json"],
+        "rest": [
+            {
+                "mode": "server",
+                "resource": [_resource(t) for t in sorted(types)],
+                "interaction": [
+                    {"code": "transaction"}, {"code": "batch"},
+                    {"code": "search-system"}, {"code": "history-system"},
+                ],
+                "searchParam": search.capability_search_params("Resource"),
+            }
+        ],
+    }
+
+
+def _resource(type_: str) -> dict[str, Any]:
+    return {
+        "type": type_,
+        "profile": f"http://hl7.org/fhir/StructureDefinition/{type_}",
+        "interaction": [{"code": code} for code in TYPE_INTERACTIONS],
+        "versioning": "versioned-update",
+        "readHistory": True,
+        "updateCreate": True,
+        "conditionalCreate": True,
+        "conditionalRead": "full-support",
+        "conditionalUpdate": True,
+        "conditionalDelete": "single",
+        "referencePolicy": ["literal", "logical"],
+        "searchInclude": search.search_includes(type_),
+        "searchRevInclude": search.search_revincludes(type_),
+        "searchParam": search.capability_search_params(type_),
+        "operation": OPERATIONS,
+    }

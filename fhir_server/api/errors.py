@@ -1,0 +1,41 @@
+"""Every error leaves as an OperationOutcome with the right status."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from fhir_server.api.http import outcome_response
+from fhir_server.outcome import FhirError, error
+from fhir_server.storage.base import StoreUnavailable
+
+log = logging.getLogger("noskhe.api")
+
+HTTP_CODES = {400: "invalid", 404: "not-found", 405: "not-supported", 413: "too-long", 415: "not-supported"}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(FhirError)
+    def _fhir(exc: FhirError) -> Response:
+        return outcome_response(exc.status, exc.issues, dict(exc.headers))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge) -> Response:
+        return outcome_response(413, [error("too-long", "The request body is larger than the limit")])
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        return outcome_response(status, [error(HTTP_CODES.get(status, "processing"), exc.description or exc.name)])
+
+    @app.errorhandler(StoreUnavailable)
+    def _store(exc: StoreUnavailable) -> Response:
+        log.error("store unavailable: %s", exc)
+        return outcome_response(503, [error("transient", "The data store is unavailable")])
+
+    @app.errorhandler(Exception)
+    def _bug(exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return outcome_response(500, [error("exception", "Internal server error")])

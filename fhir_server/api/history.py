@@ -1,0 +1,97 @@
+"""History bundles at instance, type and system level, newest first, cursor-paged.
+
+Pages are anchored on the store's write sequence (`_cursor`): a version written after
+the first page was served never shifts later pages, unlike offset paging.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from flask import request
+
+from fhir_server.api.context import base_url, ctx
+from fhir_server.outcome import FhirError
+from fhir_server.repository.meta import etag
+from fhir_server.storage.base import HistoryQuery, ResourceVersion
+
+
+def history_bundle(type_: str | None, id_: str | None) -> dict[str, Any]:
+    query = _history_query(type_, id_)
+    with ctx().store.session() as s:
+        if id_ is not None and type_ is not None and s.current(type_, id_) is None:
+            raise FhirError.of(404, "not-found", f"{type_}/{id_} is not known")
+        page = s.history(query)
+    path = "/".join(p for p in (base_url(), type_, id_, "_history") if p)
+    links = [{"relation": "self", "url": _page_url(path, query.before_seq)}]
+    if page.next_cursor is not None:
+        links.append({"relation": "next", "url": _page_url(path, page.next_cursor)})
+    return {
+        "resourceType": "Bundle",
+        "type": "history",
+        "total": page.total,
+        "link": links,
+        "entry": [_history_entry(rv) for rv in page.versions],
+    }
+
+
+def _history_query(type_: str | None, id_: str | None) -> HistoryQuery:
+    settings = ctx().settings
+    count = _int_param("_count", settings.default_count)
+    since, at = request.args.get("_since"), request.args.get("_at")
+    return HistoryQuery(
+        type=type_,
+        id=id_,
+        since=_utc("_since", since),
+        at=_utc("_at", at),
+        before_seq=_int_param("_cursor", None),
+        count=max(1, min(count or settings.default_count, settings.max_count)),
+    )
+
+
+def _int_param(name: str, default: int | None) -> int | None:
+    value = request.args.get(name)
+    if value is None:
+        return default
+    if not value.isdigit():
+        raise FhirError.of(400, "invalid", f"{name} must be a non-negative integer")
+    return int(value)
+
+
+def _utc(name: str, value: str | None) -> str | None:
+    """Normalise an instant to the stored UTC text form so that it compares as text."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise FhirError.of(400, "invalid", f"{name} must be an instant, got {value!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _page_url(path: str, cursor: int | None) -> str:
+    params = [(k, v) for k, v in request.args.items(multi=True) if k != "_cursor"]
+    if cursor is not None:
+        params.append(("_cursor", str(cursor)))
+    return path + ("?" + urlencode(params) if params else "")
+
+
+def _history_entry(rv: ResourceVersion) -> dict[str, Any]:
+    url = f"{rv.type}/{rv.id}"
+    entry: dict[str, Any] = {"fullUrl": f"{base_url()}/{url}"}
+    if rv.body is not None:
+        entry["resource"] = orjson.loads(rv.body)
+    status = {"POST": "201 Created", "DELETE": "204 No Content"}.get(rv.method, "200 OK")
+    entry["request"] = {"method": rv.method, "url": rv.type if rv.method == "POST" else url}
+    entry["response"] = {
+        "status": status,
+        "etag": etag(rv.version),
+        "lastModified": rv.last_updated,
+    }
+    return entry
+

@@ -1,0 +1,247 @@
+"""The FHIR REST routes (http.html): thin handlers over the repository and search."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, Response, request
+
+from fhir_server import search
+from fhir_server.api.capability import capability_statement
+from fhir_server.api.context import base_url, check_type, ctx, query_pairs
+from fhir_server.api.history import history_bundle
+from fhir_server.api.http import (
+    PATCH_JSON,
+    check_accept,
+    fhir_response,
+    prefer_return,
+    prefer_strict,
+    read_json_body,
+)
+from fhir_server.api.responses import resource_response, write_response
+from fhir_server.api.bundle import process_bundle
+from fhir_server.operations import run_operation
+from fhir_server.outcome import FhirError, information, operation_outcome
+from fhir_server.repository.meta import parse_etag
+
+bp = Blueprint("fhir", __name__, url_prefix="/fhir")
+PATCH_TYPES = frozenset({PATCH_JSON})
+
+
+@bp.before_request
+def _negotiate() -> None:
+    check_accept()
+
+
+def _if_match() -> int | None:
+    value = request.headers.get("If-Match")
+    if value is None:
+        return None
+    version = parse_etag(value)
+    if version is None:
+        raise FhirError.of(400, "invalid", f"If-Match must be a version ETag like W/\"1\", got {value!r}")
+    return version
+
+
+def _conditional_query() -> list[tuple[str, str]]:
+    pairs = [(k, v) for k, v in request.args.items(multi=True) if not k.startswith("_format")]
+    pairs = [(k, v) for k, v in pairs if k != "_pretty"]
+    if not pairs:
+        raise FhirError.of(400, "invalid", "This interaction needs an id or search criteria")
+    return pairs
+
+
+def _search(type_: str | None, compartment: tuple[str, str] | None = None) -> Response:
+    plan = search.parse_search(
+        type_, query_pairs(), compartment=compartment, strict=prefer_strict()
+    )
+    with ctx().store.session() as s:
+        bundle = search.search_bundle(s, plan, base_url(), request.path)
+    return fhir_response(bundle)
+
+
+# -- system level ----------------------------------------------------------------------
+
+
+@bp.get("/metadata")
+def metadata() -> Response:
+    return fhir_response(capability_statement(base_url()))
+
+
+@bp.post("")
+@bp.post("/")
+def bundle() -> Response:
+    return fhir_response(process_bundle(read_json_body()))
+
+
+@bp.get("")
+@bp.get("/")
+@bp.post("/_search")
+def system_search() -> Response:
+    return _search(None)
+
+
+@bp.get("/_history")
+def system_history() -> Response:
+    return fhir_response(history_bundle(None, None))
+
+
+# -- type level ------------------------------------------------------------------------
+
+
+@bp.get("/<type_>")
+def type_search(type_: str) -> Response:
+    if type_.startswith("$"):
+        return run_operation(type_[1:], None, None)
+    return _search(check_type(type_))
+
+
+@bp.post("/<type_>/_search")
+def type_search_post(type_: str) -> Response:
+    return _search(check_type(type_))
+
+
+@bp.post("/<type_>")
+def create(type_: str) -> Response:
+    if type_.startswith("$"):
+        return run_operation(type_[1:], None, None)
+    check_type(type_)
+    resource = read_json_body()
+    repo, condition = ctx().repo, request.headers.get("If-None-Exist")
+    with ctx().store.session(write=True) as s:
+        if condition:
+            result = repo.create_if_none_exist(s, type_, resource, _parse_query(condition))
+        else:
+            result = repo.create(s, type_, _without_id(resource))
+    return write_response(result)
+
+
+@bp.put("/<type_>")
+def conditional_update(type_: str) -> Response:
+    check_type(type_)
+    resource, query = read_json_body(), _conditional_query()
+    with ctx().store.session(write=True) as s:
+        result = ctx().repo.conditional_update(s, type_, query, resource, _if_match())
+    return write_response(result)
+
+
+@bp.patch("/<type_>")
+def conditional_patch(type_: str) -> Response:
+    check_type(type_)
+    operations, query = read_json_body(PATCH_TYPES), _conditional_query()
+    with ctx().store.session(write=True) as s:
+        result = ctx().repo.conditional_patch(s, type_, query, operations, _if_match())
+    return write_response(result)
+
+
+@bp.delete("/<type_>")
+def conditional_delete(type_: str) -> Response:
+    check_type(type_)
+    query = _conditional_query()
+    with ctx().store.session(write=True) as s:
+        deleted = ctx().repo.conditional_delete(s, type_, query)
+    return _delete_response(f"Deleted {len(deleted)} resource(s)", {})
+
+
+@bp.get("/<type_>/_history")
+def type_history(type_: str) -> Response:
+    return fhir_response(history_bundle(check_type(type_), None))
+
+
+# -- instance level --------------------------------------------------------------------
+
+
+@bp.get("/<type_>/<id_>")
+def read(type_: str, id_: str) -> Response:
+    check_type(type_)
+    if id_.startswith("$"):
+        return run_operation(id_[1:], type_, None)
+    with ctx().store.session() as s:
+        rv = ctx().repo.read(s, type_, id_)
+    return resource_response(rv)
+
+
+@bp.post("/<type_>/<id_>")
+def type_operation(type_: str, id_: str) -> Response:
+    check_type(type_)
+    if not id_.startswith("$"):
+        raise FhirError.of(405, "not-supported", "POST is not allowed on a resource instance")
+    return run_operation(id_[1:], type_, None)
+
+
+@bp.put("/<type_>/<id_>")
+def update(type_: str, id_: str) -> Response:
+    check_type(type_)
+    resource = read_json_body()
+    with ctx().store.session(write=True) as s:
+        result = ctx().repo.update(s, type_, id_, resource, _if_match())
+    return write_response(result)
+
+
+@bp.patch("/<type_>/<id_>")
+def patch(type_: str, id_: str) -> Response:
+    check_type(type_)
+    operations = read_json_body(PATCH_TYPES)
+    with ctx().store.session(write=True) as s:
+        result = ctx().repo.patch(s, type_, id_, operations, _if_match())
+    return write_response(result)
+
+
+@bp.delete("/<type_>/<id_>")
+def delete(type_: str, id_: str) -> Response:
+    check_type(type_)
+    with ctx().store.session(write=True) as s:
+        rv = ctx().repo.delete(s, type_, id_)
+    if rv is None:
+        return _delete_response(f"{type_}/{id_} did not exist or was already deleted", {})
+    return _delete_response(f"Deleted {type_}/{id_}", {"ETag": f'W/"{rv.version}"'})
+
+
+@bp.get("/<type_>/<id_>/_history")
+def instance_history(type_: str, id_: str) -> Response:
+    return fhir_response(history_bundle(check_type(type_), id_))
+
+
+@bp.get("/<type_>/<id_>/_history/<vid>")
+def vread(type_: str, id_: str, vid: str) -> Response:
+    check_type(type_)
+    if not vid.isdigit():
+        raise FhirError.of(404, "not-found", f"{type_}/{id_} has no version {vid!r}")
+    with ctx().store.session() as s:
+        rv = ctx().repo.vread(s, type_, id_, int(vid))
+    return resource_response(rv)
+
+
+@bp.route("/<type_>/<id_>/<name>", methods=["GET", "POST"])
+def compartment_or_operation(type_: str, id_: str, name: str) -> Response:
+    check_type(type_)
+    if name.startswith("$"):
+        return run_operation(name[1:], type_, id_)
+    if request.method != "GET":
+        raise FhirError.of(405, "not-supported", "Compartment search is GET only")
+    return _search(check_type(name), compartment=(type_, id_))
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _parse_query(condition: str) -> list[tuple[str, str]]:
+    query = condition.split("?", 1)[1] if "?" in condition else condition
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not pairs:
+        raise FhirError.of(400, "invalid", f"Cannot read the search criteria {condition!r}")
+    return pairs
+
+
+def _without_id(resource: object) -> object:
+    """On create the server assigns the id: a client-sent id is ignored, as the spec says."""
+    if isinstance(resource, dict) and "id" in resource:
+        return {k: v for k, v in resource.items() if k != "id"}
+    return resource
+
+
+def _delete_response(text: str, headers: dict[str, str]) -> Response:
+    """200 with an OperationOutcome, or 204 when the client prefers a minimal answer."""
+    if prefer_return() == "minimal":
+        return fhir_response(None, 204, headers)
+    return fhir_response(operation_outcome([information("informational", text)]), 200, headers)

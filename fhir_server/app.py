@@ -1,0 +1,61 @@
+"""create_app(settings): wires storage, validation, search and the HTTP routes."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response
+
+from fhir_server import definitions, search
+from fhir_server.api.auth import register_auth
+from fhir_server.api.context import FhirContext
+from fhir_server.api.errors import register_error_handlers
+from fhir_server.api.http import fhir_response
+from fhir_server.api.request_log import register_request_log
+from fhir_server.api.routes import bp as fhir_routes
+from fhir_server.config import Settings
+from fhir_server.repository import Repository
+from fhir_server.storage import open_store
+from fhir_server.storage.base import Store
+from fhir_server.validation import validate_resource
+
+
+def build_repository() -> Repository:
+    return Repository(validate_resource, search.extract_index, search.match)
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+    settings = settings or Settings()
+    settings.check()
+    app = Flask("noskhe")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    store = store or open_store(settings.data_dir, settings.store_url)
+    app.extensions["noskhe"] = FhirContext(
+        settings=settings,
+        store=store,
+        repo=build_repository(),
+        resource_types=definitions.resource_types(),
+    )
+    register_request_log(app)
+    register_auth(app, settings.auth)
+    register_error_handlers(app)
+    app.register_blueprint(fhir_routes)
+    _health_routes(app, store)
+    logging.getLogger("noskhe").setLevel(logging.INFO)
+    return app
+
+
+def _health_routes(app: Flask, store: Store) -> None:
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return Response(b'{"status":"ok"}', content_type="application/json")
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        if store.ping():
+            return Response(b'{"status":"ready"}', content_type="application/json")
+        return fhir_response(
+            {"resourceType": "OperationOutcome",
+             "issue": [{"severity": "error", "code": "transient", "diagnostics": "store unreachable"}]},
+            503,
+        )

@@ -1,0 +1,49 @@
+"""Transaction bundles: all entries in one store transaction, all or nothing.
+
+Processing order is the spec's: DELETE, then POST, then PUT/PATCH, then GET/HEAD.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fhir_server.bundles.entry import EntryRequest, execute, locate, parse_entry
+from fhir_server.bundles.references import assign_identities, rewrite_references
+from fhir_server.outcome import FhirError
+from fhir_server.repository import Repository
+from fhir_server.storage.base import Store
+
+ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
+
+
+def run_transaction(
+    store: Store, repo: Repository, entries: list[Any], base_url: str, types: frozenset[str], prefer: str
+) -> dict[str, Any]:
+    reqs = [parse_entry(i, e, base_url, types) for i, e in enumerate(entries)]
+    _refuse_duplicates(reqs)
+    results: dict[int, dict[str, Any]] = {}
+    with store.session(write=True) as s:
+        mapping = assign_identities(s, repo, reqs)
+        rewrite_references(s, repo, reqs, mapping)
+        for req in sorted(reqs, key=lambda r: ORDER[r.method]):
+            try:
+                results[req.index] = execute(s, repo, req, base_url, prefer)
+            except FhirError as exc:
+                raise locate(exc, req) from exc
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction-response",
+        "entry": [results[i] for i in range(len(reqs))],
+    }
+
+
+def _refuse_duplicates(reqs: list[EntryRequest]) -> None:
+    """The spec forbids two entries acting on the same resource in one transaction."""
+    seen: set[str] = set()
+    for req in reqs:
+        if req.id is None or req.method in ("GET", "HEAD"):
+            continue
+        key = f"{req.type}/{req.id}"
+        if key in seen:
+            raise FhirError.of(400, "invalid", f"{key} appears in more than one entry", req.where)
+        seen.add(key)

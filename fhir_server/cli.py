@@ -1,0 +1,94 @@
+"""`fhir-server` command: serve, seed, reindex."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from fhir_server.config import Settings
+
+
+def _add_store_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, default=Path("data"), help="directory of the embedded store")
+    p.add_argument("--store", default=None, help="store URL (mongodb://...); default: SQLite in --data")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fhir-server", description="Noskhe FHIR R4 server")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server")
+    _add_store_args(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
+    serve.add_argument("--threads", type=int, default=1, help="threads per worker")
+    serve.add_argument("--no-auth", action="store_true", help="no authorization (loopback only)")
+    serve.add_argument("--base-url", default=None, help="public FHIR base URL")
+    serve.add_argument("--seed", action="store_true", help="load the demo resources first")
+
+    seed = sub.add_parser("seed", help="load the demo resources")
+    _add_store_args(seed)
+
+    reindex = sub.add_parser("reindex", help="rebuild the search indexes")
+    _add_store_args(reindex)
+    reindex.add_argument("--type", default=None, help="only this resource type")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings(data_dir=args.data, store_url=args.store)
+    if args.command == "serve":
+        settings.host, settings.port, settings.auth = args.host, args.port, not args.no_auth
+        settings.base_url = args.base_url or settings.base_url
+        try:
+            settings.check()
+        except ValueError as exc:
+            print(f"fhir-server: {exc}", file=sys.stderr)
+            return 2
+        if args.seed:
+            _seed(settings)
+        from fhir_server.serve import serve
+
+        serve(settings, args.workers, args.threads)
+        return 0
+    if args.command == "seed":
+        _seed(settings)
+        return 0
+    if args.command == "reindex":
+        return _reindex(settings, args.type)
+    return 2
+
+
+def _seed(settings: Settings) -> None:
+    from fhir_server.demo import load_demo
+    from fhir_server.storage import open_store
+
+    store = open_store(settings.data_dir, settings.store_url)
+    count = load_demo(store)
+    store.close()
+    print(f"seeded {count} demo resources into {settings.data_dir}")
+
+
+def _reindex(settings: Settings, type_: str | None) -> int:
+    from fhir_server.search import reindex
+    from fhir_server.storage import open_store
+
+    store = open_store(settings.data_dir, settings.store_url)
+
+    def progress(done: int, total: int) -> None:
+        width = 40
+        filled = width * done // max(total, 1)
+        sys.stderr.write(f"\rreindex [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        sys.stderr.flush()
+
+    count = reindex(store, type_, progress)
+    sys.stderr.write("\n")
+    print(f"reindexed {count} resources")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

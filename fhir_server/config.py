@@ -1,0 +1,38 @@
+"""One Settings object, built from CLI flags and NOSKHE_* environment variables."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("NOSKHE_DATA", "data")))
+    store_url: str | None = field(default_factory=lambda: os.environ.get("NOSKHE_STORE"))
+    host: str = "127.0.0.1"
+    port: int = 8080
+    auth: bool = True
+    # Public base URL of the FHIR endpoint; derived from the request when not set.
+    base_url: str | None = field(default_factory=lambda: os.environ.get("NOSKHE_BASE_URL"))
+    max_body_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("NOSKHE_MAX_BODY", str(10 * 1024 * 1024)))
+    )
+    default_count: int = 20
+    max_count: int = 1000
+
+    def check(self) -> None:
+        """Refuse settings that would be unsafe to serve with."""
+        if not self.auth and not is_loopback(self.host):
+            raise ValueError("--no-auth is allowed only on a loopback host (127.0.0.1, ::1)")

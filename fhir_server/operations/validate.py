@@ -1,0 +1,47 @@
+"""$validate (resource-operation-validate): is this resource valid for create/update/delete?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+
+from fhir_server.api.context import ctx
+from fhir_server.api.http import fhir_response, read_json_body
+from fhir_server.outcome import FhirError, Issue, error, operation_outcome
+
+MODES = ("create", "update", "delete")
+
+
+def validate_operation(type_: str | None, id_: str | None) -> Response:
+    if type_ is None:
+        raise FhirError.of(400, "invalid", "$validate runs on a resource type: [type]/$validate")
+    if request.method != "POST":
+        raise FhirError.of(405, "not-supported", "$validate takes the resource in a POST body")
+    resource, mode = _arguments(read_json_body())
+    issues: list[Issue] = []
+    if mode == "delete":
+        if id_ is None:
+            issues.append(error("required", "mode=delete needs [type]/[id]/$validate"))
+    else:
+        issues += ctx().repo.validate(resource, expected_type=type_)
+        if mode == "update" and isinstance(resource, dict):
+            if resource.get("id") is None or (id_ is not None and resource.get("id") != id_):
+                issues.append(error("invalid", "For mode=update the id must match the URL", f"{type_}.id"))
+    return fhir_response(operation_outcome(issues))
+
+
+def _arguments(body: Any) -> tuple[Any, str | None]:
+    """The resource and mode, from a bare resource or a Parameters wrapper."""
+    mode = request.args.get("mode")
+    if isinstance(body, dict) and body.get("resourceType") == "Parameters":
+        resource = None
+        for param in body.get("parameter") or []:
+            if param.get("name") == "resource":
+                resource = param.get("resource")
+            elif param.get("name") == "mode":
+                mode = param.get("valueCode")
+        body = resource
+    if mode is not None and mode not in MODES:
+        raise FhirError.of(400, "invalid", f"mode must be one of {', '.join(MODES)}")
+    return body, mode

@@ -1,0 +1,90 @@
+"""The Store protocol: documents, versions and index entries, engine-neutral.
+
+A `Store` hands out `StoreSession`s. Everything done inside one write session is one
+atomic unit (SQLite: one BEGIN IMMEDIATE transaction; MongoDB: one multi-document
+transaction). Index entries are produced by `fhir_server.search` and are opaque here:
+each engine has an index module that writes and queries them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceVersion:
+    """One stored version of a resource. `body` is the JSON text (with meta) or None if deleted."""
+
+    type: str
+    id: str
+    version: int
+    last_updated: str  # FHIR instant, UTC, millisecond precision
+    deleted: bool
+    body: bytes | None
+    method: str = "PUT"  # POST | PUT | PATCH | DELETE: how this version came to be
+    seq: int = 0  # store-wide write sequence; orders history
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    type: str | None = None
+    id: str | None = None
+    since: str | None = None  # inclusive lower bound on last_updated
+    at: str | None = None  # versions current at this instant
+    before_seq: int | None = None  # cursor: only versions written before this sequence
+    count: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    versions: list[ResourceVersion]
+    total: int | None  # number of versions matching, ignoring the cursor
+    next_cursor: int | None
+
+
+class VersionConflict(Exception):
+    """The resource's current version is not the one the writer expected."""
+
+
+class StoreUnavailable(Exception):
+    """The backing database cannot be reached."""
+
+
+class StoreSession(Protocol):
+    def current(self, type_: str, id_: str) -> ResourceVersion | None:
+        """Latest version, including a delete marker (deleted=True, body None)."""
+
+    def version(self, type_: str, id_: str, version: int) -> ResourceVersion | None: ...
+
+    def put(
+        self, rv: ResourceVersion, index: Sequence[Any], expected_version: int | None
+    ) -> ResourceVersion:
+        """Write a new version and replace the resource's index entries.
+
+        `expected_version` is the version the writer read (None: must not exist yet).
+        Raises VersionConflict when it does not match. Returns the version with `seq` set.
+        """
+
+    def history(self, query: HistoryQuery) -> HistoryPage: ...
+
+    def search(self, plan: Any) -> Any:
+        """Run a backend-neutral search plan (see fhir_server.search) and return its result."""
+
+    def read_many(self, keys: Sequence[tuple[str, str]]) -> list[ResourceVersion]:
+        """Current, non-deleted versions of the given (type, id) pairs, in any order."""
+
+    def iter_current(self, type_: str | None, batch: int = 500) -> Iterator[ResourceVersion]:
+        """All current, non-deleted resources (for reindexing)."""
+
+    def replace_index(self, type_: str, id_: str, index: Sequence[Any]) -> None: ...
+
+
+class Store(Protocol):
+    def session(self, write: bool = False) -> AbstractContextManager[StoreSession]: ...
+
+    def ping(self) -> bool: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,231 @@
+"""The embedded SQLite engine: one file, WAL, one transaction per session.
+
+Write sessions start with BEGIN IMMEDIATE, which takes SQLite's single writer lock at
+once. A read-check-write inside a session is therefore atomic across threads and across
+gunicorn worker processes, so two `If-Match` updates of one resource can never both win.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from fhir_server.storage import sqlite_index
+from fhir_server.storage.base import (
+    HistoryPage,
+    HistoryQuery,
+    ResourceVersion,
+    StoreUnavailable,
+    VersionConflict,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS resources (
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    last_updated TEXT NOT NULL,
+    deleted INTEGER NOT NULL,
+    body BLOB,
+    PRIMARY KEY (type, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    last_updated TEXT NOT NULL,
+    deleted INTEGER NOT NULL,
+    method TEXT NOT NULL,
+    body BLOB,
+    UNIQUE (type, id, version)
+);
+CREATE INDEX IF NOT EXISTS history_by_type ON history (type, seq);
+"""
+
+_COLUMNS = "type, id, version, last_updated, deleted, body, method, seq"
+
+
+def _row_to_version(row: tuple[Any, ...]) -> ResourceVersion:
+    type_, id_, version, last_updated, deleted, body, method, seq = row
+    return ResourceVersion(type_, id_, version, last_updated, bool(deleted), body, method, seq)
+
+
+class SQLiteSession:
+    """All reads and writes of one unit of work, on one connection inside one transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def current(self, type_: str, id_: str) -> ResourceVersion | None:
+        row = self.conn.execute(
+            "SELECT type, id, version, last_updated, deleted, body, 'PUT', 0 "
+            "FROM resources WHERE type = ? AND id = ?",
+            (type_, id_),
+        ).fetchone()
+        return _row_to_version(row) if row else None
+
+    def version(self, type_: str, id_: str, version: int) -> ResourceVersion | None:
+        row = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM history WHERE type = ? AND id = ? AND version = ?",
+            (type_, id_, version),
+        ).fetchone()
+        return _row_to_version(row) if row else None
+
+    def put(
+        self, rv: ResourceVersion, index: Sequence[Any], expected_version: int | None
+    ) -> ResourceVersion:
+        row = self.conn.execute(
+            "SELECT version FROM resources WHERE type = ? AND id = ?", (rv.type, rv.id)
+        ).fetchone()
+        found = row[0] if row else None
+        if found != expected_version:
+            raise VersionConflict(f"{rv.type}/{rv.id}: expected {expected_version}, found {found}")
+        self.conn.execute(
+            "INSERT OR REPLACE INTO resources (type, id, version, last_updated, deleted, body) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (rv.type, rv.id, rv.version, rv.last_updated, int(rv.deleted), rv.body),
+        )
+        cur = self.conn.execute(
+            "INSERT INTO history (type, id, version, last_updated, deleted, method, body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (rv.type, rv.id, rv.version, rv.last_updated, int(rv.deleted), rv.method, rv.body),
+        )
+        sqlite_index.replace_index(self.conn, rv.type, rv.id, index)
+        seq = cur.lastrowid or 0
+        return ResourceVersion(
+            rv.type, rv.id, rv.version, rv.last_updated, rv.deleted, rv.body, rv.method, seq
+        )
+
+    def history(self, query: HistoryQuery) -> HistoryPage:
+        where, args = self._history_filter(query)
+        total = self.conn.execute(f"SELECT count(*) FROM history {where}", args).fetchone()[0]
+        page_where, page_args = where, list(args)
+        if query.before_seq is not None:
+            page_where += (" AND " if page_where else "WHERE ") + "seq < ?"
+            page_args.append(query.before_seq)
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM history {page_where} ORDER BY seq DESC LIMIT ?",
+            (*page_args, query.count + 1),
+        ).fetchall()
+        versions = [_row_to_version(r) for r in rows[: query.count]]
+        next_cursor = versions[-1].seq if len(rows) > query.count else None
+        return HistoryPage(versions, total, next_cursor)
+
+    @staticmethod
+    def _history_filter(query: HistoryQuery) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if query.type is not None:
+            clauses.append("type = ?")
+            args.append(query.type)
+        if query.id is not None:
+            clauses.append("id = ?")
+            args.append(query.id)
+        if query.since is not None:
+            clauses.append("last_updated >= ?")
+            args.append(query.since)
+        if query.at is not None:
+            # The version current at `at`: written at or before it, and not replaced by then.
+            clauses.append(
+                "last_updated <= ? AND NOT EXISTS (SELECT 1 FROM history h2 WHERE "
+                "h2.type = history.type AND h2.id = history.id AND h2.version > history.version "
+                "AND h2.last_updated <= ?)"
+            )
+            args.extend([query.at, query.at])
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+    def search(self, plan: Any) -> Any:
+        return sqlite_index.run_search(self.conn, plan)
+
+    def read_many(self, keys: Sequence[tuple[str, str]]) -> list[ResourceVersion]:
+        out: list[ResourceVersion] = []
+        for start in range(0, len(keys), 400):
+            chunk = keys[start : start + 400]
+            cond = " OR ".join("(type = ? AND id = ?)" for _ in chunk)
+            args = [v for key in chunk for v in key]
+            rows = self.conn.execute(
+                "SELECT type, id, version, last_updated, deleted, body, 'PUT', 0 "
+                f"FROM resources WHERE deleted = 0 AND ({cond})",
+                args,
+            ).fetchall()
+            out.extend(_row_to_version(r) for r in rows)
+        return out
+
+    def iter_current(self, type_: str | None, batch: int = 500) -> Iterator[ResourceVersion]:
+        last = ("", "")
+        while True:
+            sql = (
+                "SELECT type, id, version, last_updated, deleted, body, 'PUT', 0 FROM resources "
+                "WHERE deleted = 0 AND (type, id) > (?, ?)"
+            )
+            args: list[Any] = [*last]
+            if type_ is not None:
+                sql += " AND type = ?"
+                args.append(type_)
+            rows = self.conn.execute(sql + " ORDER BY type, id LIMIT ?", (*args, batch)).fetchall()
+            if not rows:
+                return
+            yield from (_row_to_version(r) for r in rows)
+            last = (rows[-1][0], rows[-1][1])
+
+    def replace_index(self, type_: str, id_: str, index: Sequence[Any]) -> None:
+        sqlite_index.replace_index(self.conn, type_, id_, index)
+
+
+class SQLiteStore:
+    """A Store on one SQLite file; one connection per thread, opened lazily."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        conn = self._connection()
+        conn.executescript(SCHEMA)
+        sqlite_index.create_schema(conn)
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(str(exc)) from exc
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives a killed process; only power loss can drop the
+            # last commits, which is the documented trade-off for write speed.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA foreign_keys=OFF")
+            conn.execute("PRAGMA cache_size=-65536")
+            conn.execute("PRAGMA mmap_size=268435456")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def session(self, write: bool = False) -> Iterator[SQLiteSession]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield SQLiteSession(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def ping(self) -> bool:
+        try:
+            self._connection().execute("SELECT 1").fetchone()
+        except sqlite3.Error:
+            return False
+        return True
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
