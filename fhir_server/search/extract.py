@@ -1,0 +1,114 @@
+"""extract_index: every index entry of a resource, for all parameters of its type."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from fhir_server.search.compiler import (
+    Extractor,
+    NodeExtractor,
+    Unsupported,
+    compile_branches,
+    compile_expression,
+    compile_relative,
+    first_keys,
+)
+from fhir_server.search.converters import CONVERTERS, Converter
+from fhir_server.search.entries import Component, CompositeEntry, IndexEntry
+from fhir_server.search.registry import COLUMN_PARAMS, SearchParam, registry
+
+
+@dataclass(frozen=True, slots=True)
+class _Plain:
+    code: str
+    extract: Extractor
+    convert: Converter
+    keys: frozenset[str] | None  # top-level keys read (None: always run)
+
+    def entries(self, resource: dict[str, Any]) -> list[IndexEntry]:
+        out: list[IndexEntry] = []
+        for value, fhir_type in self.extract(resource):
+            out.extend(self.convert(self.code, value, fhir_type))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Composite:
+    code: str
+    roots: tuple[NodeExtractor, ...]
+    parts: tuple[tuple[str, NodeExtractor, Converter], ...]
+    keys: frozenset[str] | None
+
+    def entries(self, resource: dict[str, Any]) -> list[IndexEntry]:
+        out: list[IndexEntry] = []
+        for root in self.roots:
+            for node, _ in root(resource):
+                out.extend(self._combine(node))
+        return out
+
+    def _combine(self, node: Any) -> list[IndexEntry]:
+        per_part: list[list[Component]] = []
+        for code, extract, convert in self.parts:
+            found = [e for v, t in extract(node) for e in convert(code, v, t) if e.param == code]
+            if not found:
+                return []
+            per_part.append(found)
+        return [CompositeEntry(self.code, tuple(combo)) for combo in itertools.product(*per_part)]
+
+
+_Indexer = _Plain | _Composite
+
+
+def _composite(param: SearchParam) -> _Composite | None:
+    assert param.expression is not None
+    roots: list[NodeExtractor] = []
+    by_branch: list[tuple[str, NodeExtractor, Converter]] = []
+    try:
+        branches = compile_branches(param.resource_type, param.expression)
+        for branch in branches[:1]:
+            roots.append(compile_expression(param.resource_type, branch))
+            for comp in param.components:
+                rel = compile_relative(param.resource_type, branch, comp.expression)
+                by_branch.append((comp.code, rel, CONVERTERS[comp.type]))
+    except (Unsupported, KeyError):
+        return None
+    if not roots or len(by_branch) != len(param.components):
+        return None
+    return _Composite(
+        param.code, tuple(roots), tuple(by_branch), first_keys(param.resource_type, branches[0])
+    )
+
+
+def _indexer(param: SearchParam) -> _Indexer | None:
+    if param.expression is None or param.code in COLUMN_PARAMS:
+        return None
+    if param.type == "composite":
+        return _composite(param)
+    convert = CONVERTERS.get(param.type)
+    if convert is None:
+        return None
+    extract = compile_expression(param.resource_type, param.expression)
+    return _Plain(param.code, extract, convert, first_keys(param.resource_type, param.expression))
+
+
+@functools.lru_cache(maxsize=512)
+def _indexers(resource_type: str, generation: int) -> tuple[_Indexer, ...]:
+    params = registry().for_type(resource_type).values()
+    return tuple(ix for ix in map(_indexer, params) if ix is not None)
+
+
+def extract_index(resource: dict[str, Any]) -> list[IndexEntry]:
+    """All index entries of `resource`. May hold duplicates (stores ignore them): removing
+    them here would cost more than the extraction of most parameters."""
+    resource_type = resource.get("resourceType")
+    if not isinstance(resource_type, str):
+        return []
+    out: list[IndexEntry] = []
+    present = resource.keys()
+    for indexer in _indexers(resource_type, registry().generation):
+        if indexer.keys is None or not indexer.keys.isdisjoint(present):
+            out.extend(indexer.entries(resource))
+    return out
