@@ -55,7 +55,9 @@ def _health_routes(app: Flask, store: Store) -> None:
         if store.ping():
             return Response(b'{"status":"ready"}', content_type="application/json")
         return fhir_response(
-            {"resourceType": "OperationOutcome",
-             "issue": [{"severity": "error", "code": "transient", "diagnostics": "store unreachable"}]},
+            {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "transient", "diagnostics": "store unreachable"}],
+            },
             503,
         )

@@ -11,7 +11,7 @@ from gunicorn.app.base import BaseApplication
 from fhir_server.config import Settings
 
 
-class NoskheGunicorn(BaseApplication):  # type: ignore[misc]
+class NoskheGunicorn(BaseApplication):
     """Each worker builds its own app (and so its own store connections) after fork."""
 
     def __init__(self, settings: Settings, workers: int, threads: int) -> None:

@@ -52,8 +52,21 @@ class RunningServer:
     def __init__(self, data: Path, *extra: str, workers: int = 2) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}/fhir"
-        cmd = [sys.executable, "-m", "fhir_server", "serve", "--host", "127.0.0.1",
-               "--port", str(self.port), "--data", str(data), "--workers", str(workers), *extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "fhir_server",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data",
+            str(data),
+            "--workers",
+            str(workers),
+            *extra,
+        ]
         self.log = open(data / "server.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=os.environ.copy())
         self._wait()
@@ -66,7 +79,7 @@ class RunningServer:
             try:
                 if requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).ok:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         raise RuntimeError("server did not become healthy in 30 s")
 

@@ -24,7 +24,10 @@ def process_bundle(bundle: Any) -> dict[str, Any]:
     run = {"transaction": run_transaction, "batch": run_batch}.get(kind)
     if run is None:
         raise FhirError.of(
-            400, "invalid", f"Only transaction and batch bundles can be posted here, not {kind!r}", "Bundle.type"
+            400,
+            "invalid",
+            f"Only transaction and batch bundles can be posted here, not {kind!r}",
+            "Bundle.type",
         )
     return run(c.store, c.repo, entries, base_url(), c.resource_types, prefer_return())
 

@@ -10,7 +10,15 @@ from fhir_server.api.context import ctx
 
 SOFTWARE_VERSION = "0.1.0"
 TYPE_INTERACTIONS = [
-    "read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type",
+    "read",
+    "vread",
+    "update",
+    "patch",
+    "delete",
+    "history-instance",
+    "history-type",
+    "create",
+    "search-type",
 ]
 OPERATIONS = [
     {"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"},
@@ -39,8 +47,10 @@ def _build(base_url: str, types: frozenset[str]) -> dict[str, Any]:
                 "mode": "server",
                 "resource": [_resource(t) for t in sorted(types)],
                 "interaction": [
-                    {"code": "transaction"}, {"code": "batch"},
-                    {"code": "search-system"}, {"code": "history-system"},
+                    {"code": "transaction"},
+                    {"code": "batch"},
+                    {"code": "search-system"},
+                    {"code": "history-system"},
                 ],
                 "searchParam": search.capability_search_params("Resource"),
             }

@@ -28,7 +28,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         status = exc.code or 500
-        return outcome_response(status, [error(HTTP_CODES.get(status, "processing"), exc.description or exc.name)])
+        return outcome_response(
+            status, [error(HTTP_CODES.get(status, "processing"), exc.description or exc.name)]
+        )
 
     @app.errorhandler(StoreUnavailable)
     def _store(exc: StoreUnavailable) -> Response:

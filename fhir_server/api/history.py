@@ -94,4 +94,3 @@ def _history_entry(rv: ResourceVersion) -> dict[str, Any]:
         "lastModified": rv.last_updated,
     }
     return entry
-

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
 
+import orjson
 from flask import Response, request
 
+from fhir_server import search
 from fhir_server.api.context import base_url
 from fhir_server.api.http import fhir_response, prefer_return
 from fhir_server.outcome import Issue, operation_outcome
@@ -40,10 +43,15 @@ def not_modified(rv: ResourceVersion) -> bool:
     return False
 
 
-def resource_response(rv: ResourceVersion) -> Response:
+def resource_response(
+    rv: ResourceVersion, summary: str | None = None, elements: list[str] | None = None
+) -> Response:
     if not_modified(rv):
         return fhir_response(None, 304, version_headers(rv))
-    return fhir_response(rv.body, 200, version_headers(rv))
+    body: bytes | dict[str, Any] | None = rv.body
+    if (summary and summary != "false") or elements:
+        body = search.apply_elements(orjson.loads(rv.body or b"{}"), summary, elements)
+    return fhir_response(body, 200, version_headers(rv))
 
 
 def location(rv: ResourceVersion) -> str:
@@ -59,9 +67,7 @@ def write_response(result: WriteResult) -> Response:
     return prefer_body(rv.body, status, headers, list(result.warnings))
 
 
-def prefer_body(
-    body: bytes | None, status: int, headers: dict[str, str], issues: list[Issue]
-) -> Response:
+def prefer_body(body: bytes | None, status: int, headers: dict[str, str], issues: list[Issue]) -> Response:
     choice = prefer_return()
     if choice == "minimal":
         return fhir_response(None, status, headers)

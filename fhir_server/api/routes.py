@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Response, request
 
 from fhir_server import search
+from fhir_server.api.bundle import process_bundle
 from fhir_server.api.capability import capability_statement
 from fhir_server.api.context import base_url, check_type, ctx, query_pairs
 from fhir_server.api.history import history_bundle
@@ -19,7 +20,6 @@ from fhir_server.api.http import (
     read_json_body,
 )
 from fhir_server.api.responses import resource_response, write_response
-from fhir_server.api.bundle import process_bundle
 from fhir_server.operations import run_operation
 from fhir_server.outcome import FhirError, information, operation_outcome
 from fhir_server.repository.meta import parse_etag
@@ -39,7 +39,7 @@ def _if_match() -> int | None:
         return None
     version = parse_etag(value)
     if version is None:
-        raise FhirError.of(400, "invalid", f"If-Match must be a version ETag like W/\"1\", got {value!r}")
+        raise FhirError.of(400, "invalid", f'If-Match must be a version ETag like W/"1", got {value!r}')
     return version
 
 
@@ -52,11 +52,9 @@ def _conditional_query() -> list[tuple[str, str]]:
 
 
 def _search(type_: str | None, compartment: tuple[str, str] | None = None) -> Response:
-    plan = search.parse_search(
-        type_, query_pairs(), compartment=compartment, strict=prefer_strict()
-    )
+    plan = search.parse_search(type_, query_pairs(), compartment=compartment, strict=prefer_strict())
     with ctx().store.session() as s:
-        bundle = search.search_bundle(s, plan, base_url(), request.path)
+        bundle = search.search_bundle(s, plan, base_url(), request.path.removeprefix(bp.url_prefix or ""))
     return fhir_response(bundle)
 
 
@@ -66,6 +64,11 @@ def _search(type_: str | None, compartment: tuple[str, str] | None = None) -> Re
 @bp.get("/metadata")
 def metadata() -> Response:
     return fhir_response(capability_statement(base_url()))
+
+
+@bp.route("/metadata", methods=["POST", "PUT", "PATCH", "DELETE"])
+def metadata_other() -> Response:
+    raise FhirError.of(405, "not-supported", f"{request.method} is not allowed on /metadata")
 
 
 @bp.post("")
@@ -158,7 +161,7 @@ def read(type_: str, id_: str) -> Response:
         return run_operation(id_[1:], type_, None)
     with ctx().store.session() as s:
         rv = ctx().repo.read(s, type_, id_)
-    return resource_response(rv)
+    return resource_response(rv, *_subsetting())
 
 
 @bp.post("/<type_>/<id_>")
@@ -223,6 +226,13 @@ def compartment_or_operation(type_: str, id_: str, name: str) -> Response:
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+def _subsetting() -> tuple[str | None, list[str] | None]:
+    """_summary and _elements on read, as on search."""
+    elements = request.args.get("_elements")
+    names = [e.strip() for e in elements.split(",") if e.strip()] if elements else None
+    return request.args.get("_summary"), names
 
 
 def _parse_query(condition: str) -> list[tuple[str, str]]:

@@ -65,7 +65,9 @@ def parse_entry(index: int, entry: Any, base_url: str, resource_types: frozenset
         resource=entry.get("resource"),
         full_url=entry.get("fullUrl"),
         if_match=if_match,
-        if_none_exist=parse_qsl(ine.split("?", 1)[-1], keep_blank_values=True) if isinstance(ine, str) else None,
+        if_none_exist=parse_qsl(ine.split("?", 1)[-1], keep_blank_values=True)
+        if isinstance(ine, str)
+        else None,
         if_none_match=req.get("ifNoneMatch"),
     )
 
@@ -153,11 +155,9 @@ def _json_patch_operations(binary: dict[str, Any]) -> Any:
 def _delete_entry(s: StoreSession, repo: Repository, req: EntryRequest) -> dict[str, Any]:
     if req.id is None:
         deleted = repo.conditional_delete(s, req.type, req.query)
-        response = {"status": status_text(204)}
-        if deleted:
-            response["etag"] = etag(deleted[0].version)
-        return {"response": response}
-    rv = repo.delete(s, req.type, req.id)
+        rv = deleted[0] if deleted else None
+    else:
+        rv = repo.delete(s, req.type, req.id)
     response: dict[str, Any] = {"status": status_text(204)}
     if rv is not None:
         response["etag"] = etag(rv.version)

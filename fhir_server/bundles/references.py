@@ -24,12 +24,16 @@ def assign_identities(s: StoreSession, repo: Repository, reqs: list[EntryRequest
         if req.method == "POST":
             found = repo.match(s, req.type, req.if_none_exist) if req.if_none_exist else []
             if len(found) > 1:
-                raise FhirError.of(412, "multiple-matches", "ifNoneExist matched several resources", req.where)
+                raise FhirError.of(
+                    412, "multiple-matches", "ifNoneExist matched several resources", req.where
+                )
             req.id = found[0] if found else new_id()
         elif req.method == "PUT" and req.id is None:
             found = repo.match(s, req.type, req.query)
             if len(found) > 1:
-                raise FhirError.of(412, "multiple-matches", "The conditional update matched several", req.where)
+                raise FhirError.of(
+                    412, "multiple-matches", "The conditional update matched several", req.where
+                )
             body_id = req.resource.get("id") if isinstance(req.resource, dict) else None
             req.id = found[0] if found else (body_id or new_id())
             if isinstance(req.resource, dict):
@@ -47,7 +51,9 @@ def rewrite_references(
             req.resource = _rewrite(s, repo, req, req.resource, mapping)
 
 
-def _rewrite(s: StoreSession, repo: Repository, req: EntryRequest, value: Any, mapping: dict[str, str]) -> Any:
+def _rewrite(
+    s: StoreSession, repo: Repository, req: EntryRequest, value: Any, mapping: dict[str, str]
+) -> Any:
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
@@ -73,7 +79,8 @@ def _resolve(s: StoreSession, repo: Repository, req: EntryRequest, ref: str, map
         found = repo.match(s, type_, parse_qsl(query, keep_blank_values=True))
         if len(found) != 1:
             raise FhirError.of(
-                412, "multiple-matches" if found else "not-found",
+                412,
+                "multiple-matches" if found else "not-found",
                 f"Conditional reference {ref} matched {len(found)} resources; it needs exactly one",
                 req.where,
             )

@@ -25,9 +25,8 @@ def validate_operation(type_: str | None, id_: str | None) -> Response:
             issues.append(error("required", "mode=delete needs [type]/[id]/$validate"))
     else:
         issues += ctx().repo.validate(resource, expected_type=type_)
-        if mode == "update" and isinstance(resource, dict):
-            if resource.get("id") is None or (id_ is not None and resource.get("id") != id_):
-                issues.append(error("invalid", "For mode=update the id must match the URL", f"{type_}.id"))
+        if mode == "update" and not _id_matches(resource, id_):
+            issues.append(error("invalid", "For mode=update the id must match the URL", f"{type_}.id"))
     return fhir_response(operation_outcome(issues))
 
 
@@ -45,3 +44,8 @@ def _arguments(body: Any) -> tuple[Any, str | None]:
     if mode is not None and mode not in MODES:
         raise FhirError.of(400, "invalid", f"mode must be one of {', '.join(MODES)}")
     return body, mode
+
+
+def _id_matches(resource: Any, id_: str | None) -> bool:
+    body_id = resource.get("id") if isinstance(resource, dict) else None
+    return body_id is not None and (id_ is None or body_id == id_)

@@ -76,9 +76,7 @@ class Repository:
 
     # -- writes ------------------------------------------------------------------------
 
-    def create(
-        self, s: StoreSession, type_: str, resource: Any, *, id_: str | None = None
-    ) -> WriteResult:
+    def create(self, s: StoreSession, type_: str, resource: Any, *, id_: str | None = None) -> WriteResult:
         """POST: the server assigns the id (or the transaction pre-assigned one)."""
         warnings = self._check(resource, type_)
         return self._write(s, type_, id_ or new_id(), resource, None, "POST", warnings)
@@ -104,9 +102,8 @@ class Repository:
         warnings = self._check(resource, type_)
         current = s.current(type_, id_)
         self._check_if_match(current, if_match)
-        if current is not None and not current.deleted and current.body is not None:
-            if _same_content(orjson.loads(current.body), resource):
-                return WriteResult(current, created=False, warnings=warnings)
+        if current is not None and current.body is not None and _same_content(current.body, resource):
+            return WriteResult(current, created=False, warnings=warnings)
         expected = current.version if current else None
         result = self._write(s, type_, id_, resource, expected, "PUT", warnings)
         if current is not None and current.deleted:  # re-created after a delete
@@ -213,8 +210,9 @@ class Repository:
         return WriteResult(written, created=expected is None, warnings=tuple(warnings))
 
 
-def _same_content(old: dict[str, Any], new: dict[str, Any]) -> bool:
+def _same_content(stored: bytes, new: dict[str, Any]) -> bool:
     """True when an update would change nothing but meta.versionId/lastUpdated."""
+
     def strip(r: dict[str, Any]) -> dict[str, Any]:
         meta = {k: v for k, v in (r.get("meta") or {}).items() if k not in ("versionId", "lastUpdated")}
         out = {k: v for k, v in r.items() if k != "meta"}
@@ -222,4 +220,4 @@ def _same_content(old: dict[str, Any], new: dict[str, Any]) -> bool:
             out["meta"] = meta
         return out
 
-    return strip(old) == strip(new)
+    return strip(orjson.loads(stored)) == strip(new)

@@ -59,9 +59,7 @@ class StoreSession(Protocol):
 
     def version(self, type_: str, id_: str, version: int) -> ResourceVersion | None: ...
 
-    def put(
-        self, rv: ResourceVersion, index: Sequence[Any], expected_version: int | None
-    ) -> ResourceVersion:
+    def put(self, rv: ResourceVersion, index: Sequence[Any], expected_version: int | None) -> ResourceVersion:
         """Write a new version and replace the resource's index entries.
 
         `expected_version` is the version the writer read (None: must not exist yet).

@@ -76,9 +76,7 @@ class SQLiteSession:
         ).fetchone()
         return _row_to_version(row) if row else None
 
-    def put(
-        self, rv: ResourceVersion, index: Sequence[Any], expected_version: int | None
-    ) -> ResourceVersion:
+    def put(self, rv: ResourceVersion, index: Sequence[Any], expected_version: int | None) -> ResourceVersion:
         row = self.conn.execute(
             "SELECT version FROM resources WHERE type = ? AND id = ?", (rv.type, rv.id)
         ).fetchone()

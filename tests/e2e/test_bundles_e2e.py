@@ -28,14 +28,26 @@ def test_transaction_resolves_urn_uuid_references(server: RunningServer) -> None
         "resourceType": "Bundle",
         "type": "transaction",
         "entry": [
-            {"fullUrl": med_url, "resource": {"resourceType": "Medication", "code": {"text": "آموکسی‌سیلین"}},
-             "request": {"method": "POST", "url": "Medication"}},
-            {"fullUrl": patient_url, "resource": {"resourceType": "Patient", "gender": "male"},
-             "request": {"method": "POST", "url": "Patient"}},
-            {"resource": {"resourceType": "MedicationRequest", "status": "active", "intent": "order",
-                          "medicationReference": {"reference": med_url},
-                          "subject": {"reference": patient_url}},
-             "request": {"method": "POST", "url": "MedicationRequest"}},
+            {
+                "fullUrl": med_url,
+                "resource": {"resourceType": "Medication", "code": {"text": "آموکسی‌سیلین"}},
+                "request": {"method": "POST", "url": "Medication"},
+            },
+            {
+                "fullUrl": patient_url,
+                "resource": {"resourceType": "Patient", "gender": "male"},
+                "request": {"method": "POST", "url": "Patient"},
+            },
+            {
+                "resource": {
+                    "resourceType": "MedicationRequest",
+                    "status": "active",
+                    "intent": "order",
+                    "medicationReference": {"reference": med_url},
+                    "subject": {"reference": patient_url},
+                },
+                "request": {"method": "POST", "url": "MedicationRequest"},
+            },
         ],
     }
     r = requests.post(server.base, json=bundle, headers=FHIR_JSON)
@@ -55,12 +67,19 @@ def test_transaction_with_invalid_last_entry_leaves_no_trace(server: RunningServ
         "resourceType": "Bundle",
         "type": "transaction",
         "entry": [
-            {"fullUrl": urn(), "resource": {"resourceType": "Patient", "gender": "male"},
-             "request": {"method": "POST", "url": "Patient"}},
-            {"resource": {"resourceType": "Patient", "id": "tx-put-1", "gender": "female"},
-             "request": {"method": "PUT", "url": "Patient/tx-put-1"}},
-            {"resource": {"resourceType": "Patient", "gender": "not-a-gender"},
-             "request": {"method": "POST", "url": "Patient"}},
+            {
+                "fullUrl": urn(),
+                "resource": {"resourceType": "Patient", "gender": "male"},
+                "request": {"method": "POST", "url": "Patient"},
+            },
+            {
+                "resource": {"resourceType": "Patient", "id": "tx-put-1", "gender": "female"},
+                "request": {"method": "PUT", "url": "Patient/tx-put-1"},
+            },
+            {
+                "resource": {"resourceType": "Patient", "gender": "not-a-gender"},
+                "request": {"method": "POST", "url": "Patient"},
+            },
         ],
     }
     r = requests.post(server.base, json=bundle, headers=FHIR_JSON)
@@ -72,15 +91,19 @@ def test_transaction_with_invalid_last_entry_leaves_no_trace(server: RunningServ
 
 
 def test_transaction_order_delete_before_create_and_gets_last(server: RunningServer) -> None:
-    pid = requests.post(f"{server.base}/Patient", json={"resourceType": "Patient"}, headers=FHIR_JSON).json()["id"]
+    pid = requests.post(f"{server.base}/Patient", json={"resourceType": "Patient"}, headers=FHIR_JSON).json()[
+        "id"
+    ]
     new_id = f"tx-{uuid.uuid4().hex[:10]}"
     bundle = {
         "resourceType": "Bundle",
         "type": "transaction",
         "entry": [
             {"request": {"method": "GET", "url": f"Patient/{new_id}"}},
-            {"resource": {"resourceType": "Patient", "id": new_id, "gender": "other"},
-             "request": {"method": "PUT", "url": f"Patient/{new_id}"}},
+            {
+                "resource": {"resourceType": "Patient", "id": new_id, "gender": "other"},
+                "request": {"method": "PUT", "url": f"Patient/{new_id}"},
+            },
             {"request": {"method": "DELETE", "url": f"Patient/{pid}"}},
         ],
     }
@@ -94,15 +117,23 @@ def test_transaction_order_delete_before_create_and_gets_last(server: RunningSer
 
 
 def test_transaction_if_match_conflict_rolls_back(server: RunningServer) -> None:
-    pid = requests.post(f"{server.base}/Patient", json={"resourceType": "Patient"}, headers=FHIR_JSON).json()["id"]
+    pid = requests.post(f"{server.base}/Patient", json={"resourceType": "Patient"}, headers=FHIR_JSON).json()[
+        "id"
+    ]
     before = history_total(server)
     bundle = {
         "resourceType": "Bundle",
         "type": "transaction",
         "entry": [
-            {"fullUrl": urn(), "resource": {"resourceType": "Patient"}, "request": {"method": "POST", "url": "Patient"}},
-            {"resource": {"resourceType": "Patient", "id": pid, "gender": "male"},
-             "request": {"method": "PUT", "url": f"Patient/{pid}", "ifMatch": 'W/"9"'}},
+            {
+                "fullUrl": urn(),
+                "resource": {"resourceType": "Patient"},
+                "request": {"method": "POST", "url": "Patient"},
+            },
+            {
+                "resource": {"resourceType": "Patient", "id": pid, "gender": "male"},
+                "request": {"method": "PUT", "url": f"Patient/{pid}", "ifMatch": 'W/"9"'},
+            },
         ],
     }
     r = requests.post(server.base, json=bundle, headers=FHIR_JSON)
@@ -111,12 +142,20 @@ def test_transaction_if_match_conflict_rolls_back(server: RunningServer) -> None
 
 
 def test_transaction_json_patch_entry(server: RunningServer) -> None:
-    pid = requests.post(f"{server.base}/Patient", json={"resourceType": "Patient"}, headers=FHIR_JSON).json()["id"]
+    pid = requests.post(f"{server.base}/Patient", json={"resourceType": "Patient"}, headers=FHIR_JSON).json()[
+        "id"
+    ]
     ops = [{"op": "add", "path": "/gender", "value": "female"}]
-    binary = {"resourceType": "Binary", "contentType": "application/json-patch+json",
-              "data": base64.b64encode(orjson.dumps(ops)).decode()}
-    bundle = {"resourceType": "Bundle", "type": "transaction",
-              "entry": [{"resource": binary, "request": {"method": "PATCH", "url": f"Patient/{pid}"}}]}
+    binary = {
+        "resourceType": "Binary",
+        "contentType": "application/json-patch+json",
+        "data": base64.b64encode(orjson.dumps(ops)).decode(),
+    }
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"resource": binary, "request": {"method": "PATCH", "url": f"Patient/{pid}"}}],
+    }
     r = requests.post(server.base, json=bundle, headers=FHIR_JSON)
     assert r.status_code == 200, r.text
     assert requests.get(f"{server.base}/Patient/{pid}").json()["gender"] == "female"
@@ -127,8 +166,14 @@ def test_batch_entries_are_independent(server: RunningServer) -> None:
         "resourceType": "Bundle",
         "type": "batch",
         "entry": [
-            {"resource": {"resourceType": "Patient", "gender": "female"}, "request": {"method": "POST", "url": "Patient"}},
-            {"resource": {"resourceType": "Patient", "gender": "nope"}, "request": {"method": "POST", "url": "Patient"}},
+            {
+                "resource": {"resourceType": "Patient", "gender": "female"},
+                "request": {"method": "POST", "url": "Patient"},
+            },
+            {
+                "resource": {"resourceType": "Patient", "gender": "nope"},
+                "request": {"method": "POST", "url": "Patient"},
+            },
             {"request": {"method": "GET", "url": "Patient/no-such-patient"}},
             {"request": {"method": "GET", "url": "Unknown/1"}},
         ],

@@ -15,7 +15,12 @@ pytestmark = pytest.mark.e2e
 
 
 def new_patient(**extra: Any) -> dict[str, Any]:
-    return {"resourceType": "Patient", "name": [{"family": "رضایی", "given": ["علی"]}], "gender": "male", **extra}
+    return {
+        "resourceType": "Patient",
+        "name": [{"family": "رضایی", "given": ["علی"]}],
+        "gender": "male",
+        **extra,
+    }
 
 
 def history_total(server: RunningServer) -> int:
@@ -67,7 +72,9 @@ def test_conditional_read_304(server: RunningServer) -> None:
     assert requests.get(url, headers={"If-None-Match": 'W/"7"'}).status_code == 200
     modified = requests.get(url).headers["Last-Modified"]
     assert requests.get(url, headers={"If-Modified-Since": modified}).status_code == 304
-    assert requests.get(url, headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}).status_code == 200
+    assert (
+        requests.get(url, headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}).status_code == 200
+    )
 
 
 def test_sixteen_concurrent_if_match_updates_one_wins(server: RunningServer) -> None:
@@ -120,7 +127,8 @@ def test_prefer_return(server: RunningServer) -> None:
 
 def test_application_json_and_pretty(server: RunningServer) -> None:
     r = requests.post(
-        f"{server.base}/Patient", json=new_patient(),
+        f"{server.base}/Patient",
+        json=new_patient(),
         headers={"Content-Type": "application/json", "Accept": "application/json"},
     )
     assert r.status_code == 201 and r.headers["Content-Type"].startswith("application/json")
@@ -129,7 +137,14 @@ def test_application_json_and_pretty(server: RunningServer) -> None:
 
 
 BAD_REQUESTS = [
-    ("post invalid resource", "POST", "Patient", {"resourceType": "Patient", "gender": "bogus"}, FHIR_JSON, 400),
+    (
+        "post invalid resource",
+        "POST",
+        "Patient",
+        {"resourceType": "Patient", "gender": "bogus"},
+        FHIR_JSON,
+        400,
+    ),
     ("post unknown element", "POST", "Patient", {"resourceType": "Patient", "foo": 1}, FHIR_JSON, 400),
     ("wrong resourceType", "POST", "Patient", {"resourceType": "Observation"}, FHIR_JSON, 400),
     ("unknown type", "POST", "Foo", {"resourceType": "Foo"}, FHIR_JSON, 404),
@@ -137,8 +152,14 @@ BAD_REQUESTS = [
     ("bad json", "POST", "Patient", "{not json", FHIR_JSON, 400),
     ("empty body", "POST", "Patient", "", FHIR_JSON, 400),
     ("put id mismatch", "PUT", "Patient/abc", {"resourceType": "Patient", "id": "xyz"}, FHIR_JSON, 400),
-    ("put bad If-Match", "PUT", "Patient/abc", {"resourceType": "Patient", "id": "abc"},
-     {**FHIR_JSON, "If-Match": "nonsense"}, 400),
+    (
+        "put bad If-Match",
+        "PUT",
+        "Patient/abc",
+        {"resourceType": "Patient", "id": "abc"},
+        {**FHIR_JSON, "If-Match": "nonsense"},
+        400,
+    ),
     ("read unknown", "GET", "Patient/does-not-exist", None, {}, 404),
     ("vread bad version", "GET", "Patient/does-not-exist/_history/x", None, {}, 404),
     ("accept xml", "GET", "Patient/x", None, {"Accept": "application/fhir+xml"}, 406),
@@ -149,8 +170,9 @@ BAD_REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "method", "path", "body", "headers", "status"), BAD_REQUESTS,
-                         ids=[b[0] for b in BAD_REQUESTS])
+@pytest.mark.parametrize(
+    ("name", "method", "path", "body", "headers", "status"), BAD_REQUESTS, ids=[b[0] for b in BAD_REQUESTS]
+)
 def test_errors_are_operation_outcomes_and_change_nothing(
     server: RunningServer, name: str, method: str, path: str, body: Any, headers: dict[str, str], status: int
 ) -> None:

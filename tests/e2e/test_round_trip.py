@@ -13,8 +13,18 @@ from tests.conftest import EXAMPLES, FHIR_JSON, RunningServer
 
 pytestmark = pytest.mark.e2e
 
-TYPES = ("Patient", "Practitioner", "PractitionerRole", "Organization", "Encounter", "Coverage",
-         "Medication", "MedicationRequest", "MedicationDispense", "ServiceRequest")
+TYPES = (
+    "Patient",
+    "Practitioner",
+    "PractitionerRole",
+    "Organization",
+    "Encounter",
+    "Coverage",
+    "Medication",
+    "MedicationRequest",
+    "MedicationDispense",
+    "ServiceRequest",
+)
 FILES = sorted(p for p in EXAMPLES.glob("*.json") if p.name.split("-", 1)[0] in TYPES)
 
 

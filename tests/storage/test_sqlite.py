@@ -11,7 +11,9 @@ from fhir_server.storage.base import HistoryQuery, ResourceVersion, VersionConfl
 from fhir_server.storage.sqlite import SQLiteStore
 
 
-def version(id_: str, n: int, *, deleted: bool = False, at: str = "2026-01-01T00:00:00.000Z") -> ResourceVersion:
+def version(
+    id_: str, n: int, *, deleted: bool = False, at: str = "2026-01-01T00:00:00.000Z"
+) -> ResourceVersion:
     body = None if deleted else f'{{"resourceType":"Patient","id":"{id_}"}}'.encode()
     return ResourceVersion("Patient", id_, n, at, deleted, body, "DELETE" if deleted else "PUT")
 
