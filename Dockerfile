@@ -5,8 +5,10 @@ COPY setup.cfg pyproject.toml README.md ./
 COPY fhir_server ./fhir_server
 COPY smart_auth ./smart_auth
 COPY terminology ./terminology
+COPY profiles ./profiles
 RUN pip install --no-cache-dir . && mkdir /data && chown noskhe /data
 USER noskhe
+ENV NOSKHE_PROFILES=/app/profiles/ir-eprescription
 EXPOSE 8080
 VOLUME ["/data"]
 CMD ["fhir-server", "serve", "--host", "0.0.0.0", "--port", "8080", "--data", "/data"]

@@ -15,6 +15,7 @@ from fhir_server.api.request_log import register_request_log
 from fhir_server.api.routes import bp as fhir_routes
 from fhir_server.config import Settings
 from fhir_server.repository import Repository
+from fhir_server.search.custom import load_custom_search_parameters
 from fhir_server.storage import open_store
 from fhir_server.storage.base import Store
 from fhir_server.validation import validate_resource
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app = Flask("noskhe")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     store = store or open_store(settings.data_dir, settings.store_url)
+    load_custom_search_parameters(store)
     app.extensions["noskhe"] = FhirContext(
         settings=settings,
         store=store,

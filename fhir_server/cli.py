@@ -74,9 +74,11 @@ def _seed(settings: Settings) -> None:
 
 def _reindex(settings: Settings, type_: str | None) -> int:
     from fhir_server.search import reindex
+    from fhir_server.search.custom import load_custom_search_parameters
     from fhir_server.storage import open_store
 
     store = open_store(settings.data_dir, settings.store_url)
+    load_custom_search_parameters(store)
 
     def progress(done: int, total: int) -> None:
         width = 40
