@@ -3,26 +3,45 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response
 
+import terminology
 from fhir_server import definitions, search
 from fhir_server.api.auth import register_auth
 from fhir_server.api.context import FhirContext
 from fhir_server.api.errors import register_error_handlers
-from fhir_server.api.http import fhir_response
+from fhir_server.api.http import fhir_response, request_language
 from fhir_server.api.request_log import register_request_log
 from fhir_server.api.routes import bp as fhir_routes
 from fhir_server.config import Settings
+from fhir_server.operations.terminology_import import register_stored
+from fhir_server.outcome import Issue
 from fhir_server.repository import Repository
 from fhir_server.search.custom import load_custom_search_parameters
 from fhir_server.storage import open_store
 from fhir_server.storage.base import Store
 from fhir_server.validation import validate_resource
+from fhir_server.validation.profiles import validate_profiles
+
+TERMINOLOGY_TYPES = frozenset({"CodeSystem", "ValueSet", "ConceptMap"})
 
 
-def build_repository() -> Repository:
-    return Repository(validate_resource, search.extract_index, search.match)
+def build_repository(
+    settings: Settings | None = None, svc: terminology.TerminologyService | None = None
+) -> Repository:
+    """The interactions with structural, profile and terminology checks wired in."""
+    require_ir = bool(settings and settings.require_ir_profiles)
+
+    def profiles(resource: Any) -> list[Issue]:
+        return validate_profiles(resource, require_ir=require_ir, lang=request_language(), service=svc)
+
+    def on_write(resource: dict[str, Any]) -> None:
+        if svc is not None and resource.get("resourceType") in TERMINOLOGY_TYPES:
+            svc.register(resource)
+
+    return Repository(validate_resource, search.extract_index, search.match, profiles, on_write)
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
@@ -32,10 +51,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     store = store or open_store(settings.data_dir, settings.store_url)
     load_custom_search_parameters(store)
+    svc = terminology.shipped_service()
+    register_stored(store, svc)  # code systems imported earlier
+    app.extensions["terminology"] = svc
     app.extensions["noskhe"] = FhirContext(
         settings=settings,
         store=store,
-        repo=build_repository(),
+        repo=build_repository(settings, svc),
         resource_types=definitions.resource_types(),
     )
     register_request_log(app)

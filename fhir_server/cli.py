@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     reindex = sub.add_parser("reindex", help="rebuild the search indexes")
     _add_store_args(reindex)
     reindex.add_argument("--type", default=None, help="only this resource type")
+
+    term = sub.add_parser("terminology", help="terminology registry sync")
+    term_sub = term.add_subparsers(dest="terminology_command", required=True)
+    imp = term_sub.add_parser("import", help="CodeSystem/ValueSet/ConceptMap JSON, a Bundle of them, or CSV")
+    _add_store_args(imp)
+    imp.add_argument("file", type=Path)
     return parser
 
 
@@ -59,7 +65,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "reindex":
         return _reindex(settings, args.type)
+    if args.command == "terminology":
+        return _terminology_import(settings, args.file)
     return 2
+
+
+def _terminology_import(settings: Settings, path: Path) -> int:
+    from fhir_server.app import build_repository
+    from fhir_server.operations.terminology_import import cli_import
+    from fhir_server.storage import open_store
+
+    store = open_store(settings.data_dir, settings.store_url)
+    try:
+        return cli_import(path, store, build_repository(settings))
+    finally:
+        store.close()
 
 
 def _seed(settings: Settings) -> None:

@@ -29,6 +29,10 @@ class Settings:
     max_body_bytes: int = field(
         default_factory=lambda: int(os.environ.get("NOSKHE_MAX_BODY", str(10 * 1024 * 1024)))
     )
+    # Require the IR e-prescription profiles for the resource types they cover.
+    require_ir_profiles: bool = field(
+        default_factory=lambda: os.environ.get("NOSKHE_REQUIRE_IR_PROFILES") == "1"
+    )
     default_count: int = 20
     max_count: int = 1000
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Response, request
+from flask import Response, has_request_context, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from fhir_server.outcome import FhirError, Issue, operation_outcome
+from fhir_server.validation.profiles import language_from_header
 
 FHIR_JSON = "application/fhir+json"
 JSON_TYPES = {FHIR_JSON, "application/json", "text/json", "json", "application/json+fhir"}
@@ -104,3 +105,10 @@ def fhir_response(
 
 def outcome_response(status: int, issues: list[Issue], headers: dict[str, str] | None = None) -> Response:
     return fhir_response(operation_outcome(issues), status, headers)
+
+
+def request_language() -> str:
+    """The language for messages (fa or en): Accept-Language of the current request."""
+    if not has_request_context():
+        return "en"
+    return language_from_header(request.headers.get("Accept-Language"))

@@ -6,12 +6,26 @@ from collections.abc import Callable
 
 from flask import Response
 
+from fhir_server.operations.expand import expand_operation
+from fhir_server.operations.lookup import lookup_operation
+from fhir_server.operations.subsumes import subsumes_operation
+from fhir_server.operations.terminology_import import terminology_import_operation
+from fhir_server.operations.translate import translate_operation
 from fhir_server.operations.validate import validate_operation
+from fhir_server.operations.validate_code import validate_code_operation
 from fhir_server.outcome import FhirError
 
 # name -> handler(resource_type or None, id or None)
 Operation = Callable[[str | None, str | None], Response]
-OPERATIONS: dict[str, Operation] = {"validate": validate_operation}
+OPERATIONS: dict[str, Operation] = {
+    "validate": validate_operation,
+    "lookup": lookup_operation,
+    "validate-code": validate_code_operation,
+    "expand": expand_operation,
+    "translate": translate_operation,
+    "subsumes": subsumes_operation,
+    "terminology-import": terminology_import_operation,
+}
 
 
 def run_operation(name: str, type_: str | None, id_: str | None) -> Response:

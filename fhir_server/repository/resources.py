@@ -18,6 +18,8 @@ from fhir_server.repository.patch import apply_json_patch
 from fhir_server.storage.base import ResourceVersion, StoreSession, VersionConflict
 
 Validator = Callable[..., list[Issue]]  # (resource, *, expected_type) -> issues
+ProfileValidator = Callable[[Any], list[Issue]]  # claimed/required profiles -> issues
+WriteListener = Callable[[dict[str, Any]], None]
 Indexer = Callable[[dict[str, Any]], list[Any]]
 Matcher = Callable[[StoreSession, str, list[tuple[str, str]], int], list[str]]
 Query = list[tuple[str, str]]
@@ -44,11 +46,19 @@ def _no_match(session: StoreSession, type_: str, query: Query, limit: int) -> li
 
 class Repository:
     def __init__(
-        self, validate: Validator, indexer: Indexer = _no_index, matcher: Matcher = _no_match
+        self,
+        validate: Validator,
+        indexer: Indexer = _no_index,
+        matcher: Matcher = _no_match,
+        profiles: ProfileValidator | None = None,
+        on_write: WriteListener | None = None,
     ) -> None:
         self.validate = validate
         self.indexer = indexer
         self.matcher = matcher
+        self.profiles = profiles
+        # Told of every stored resource (the terminology service learns new code systems).
+        self.on_write = on_write
 
     # -- reads -------------------------------------------------------------------------
 
@@ -173,9 +183,14 @@ class Repository:
     # -- helpers -----------------------------------------------------------------------
 
     def _check(self, resource: Any, type_: str) -> tuple[Issue, ...]:
+        """Structure first (400), then the claimed or required profiles (422)."""
         issues = self.validate(resource, expected_type=type_)
         if has_errors(issues):
             raise FhirError(400, issues)
+        if self.profiles is not None:
+            issues += self.profiles(resource)
+            if has_errors(issues):
+                raise FhirError(422, issues)
         return tuple(issues)
 
     @staticmethod
@@ -207,6 +222,8 @@ class Repository:
             written = s.put(rv, self.indexer(stored), expected)
         except VersionConflict as exc:
             raise FhirError.of(409, "conflict", f"Concurrent write: {exc}") from exc
+        if self.on_write is not None:
+            self.on_write(stored)
         return WriteResult(written, created=expected is None, warnings=tuple(warnings))
 
 

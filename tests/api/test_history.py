@@ -19,10 +19,15 @@ def follow(client: FlaskClient, url: str) -> list[dict]:
 
 
 def test_type_history_pages_newest_first_and_is_stable_under_writes(client: FlaskClient) -> None:
-    ids = [client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=FHIR_JSON).json["id"]
-           for _ in range(5)]
-    client.post("/fhir/Observation", json={"resourceType": "Observation", "status": "final", "code": {"text": "x"}},
-                headers=FHIR_JSON)
+    ids = [
+        client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=FHIR_JSON).json["id"]
+        for _ in range(5)
+    ]
+    client.post(
+        "/fhir/Observation",
+        json={"resourceType": "Observation", "status": "final", "code": {"text": "x"}},
+        headers=FHIR_JSON,
+    )
     first = client.get("/fhir/Patient/_history?_count=2").json
     assert first["total"] == 5 and [e["resource"]["id"] for e in first["entry"]] == ids[:-3:-1]
     next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
@@ -36,8 +41,11 @@ def test_since_and_at(client: FlaskClient) -> None:
     time.sleep(0.01)
     mark = client.get(f"/fhir/Patient/{pid}").json["meta"]["lastUpdated"]
     time.sleep(0.01)
-    client.put(f"/fhir/Patient/{pid}", json={"resourceType": "Patient", "id": pid, "gender": "male"},
-               headers=FHIR_JSON)
+    client.put(
+        f"/fhir/Patient/{pid}",
+        json={"resourceType": "Patient", "id": pid, "gender": "male"},
+        headers=FHIR_JSON,
+    )
     after = client.get(f"/fhir/_history?_since={mark.replace('+', '%2B')}").json
     assert {e["response"]["etag"] for e in after["entry"]} == {'W/"1"', 'W/"2"'}
     at = client.get(f"/fhir/Patient/{pid}/_history?_at={mark}").json

@@ -14,9 +14,14 @@ RELIGION = "http://example.org/fhir/StructureDefinition/religion"
 
 def test_shipped_prescription_parameter_searches_group_identifier(tmp_path: Path) -> None:
     client = create_app(Settings(data_dir=tmp_path, auth=False)).test_client()
-    rx = {"resourceType": "MedicationRequest", "status": "active", "intent": "order",
-          "subject": {"reference": "Patient/p1"}, "medicationCodeableConcept": {"text": "x"},
-          "groupIdentifier": {"system": "http://noskhe.ir/fhir/sid/prescription", "value": "14050901"}}
+    rx = {
+        "resourceType": "MedicationRequest",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {"text": "x"},
+        "groupIdentifier": {"system": "http://noskhe.ir/fhir/sid/prescription", "value": "14050901"},
+    }
     assert client.post("/fhir/MedicationRequest", json=rx, headers=FHIR_JSON).status_code == 201
     found = client.get("/fhir/MedicationRequest?prescription=14050901").json
     assert len(found["entry"]) == 1 and found["entry"][0]["search"]["mode"] == "match"
@@ -26,10 +31,17 @@ def test_posted_parameter_is_active_after_reindex_and_restart(tmp_path: Path) ->
     client = create_app(Settings(data_dir=tmp_path, auth=False)).test_client()
     patient = {"resourceType": "Patient", "extension": [{"url": RELIGION, "valueString": "Zoroastrian"}]}
     assert client.post("/fhir/Patient", json=patient, headers=FHIR_JSON).status_code == 201
-    sp = {"resourceType": "SearchParameter", "url": "http://example.org/fhir/SearchParameter/religion",
-          "name": "religion", "status": "active", "description": "religion", "code": "religion",
-          "base": ["Patient"], "type": "string",
-          "expression": f"Patient.extension.where(url='{RELIGION}').value"}
+    sp = {
+        "resourceType": "SearchParameter",
+        "url": "http://example.org/fhir/SearchParameter/religion",
+        "name": "religion",
+        "status": "active",
+        "description": "religion",
+        "code": "religion",
+        "base": ["Patient"],
+        "type": "string",
+        "expression": f"Patient.extension.where(url='{RELIGION}').value",
+    }
     assert client.post("/fhir/SearchParameter", json=sp, headers=FHIR_JSON).status_code == 201
 
     strict = client.get("/fhir/Patient?religion=zoro", headers={"Prefer": "handling=strict"})
