@@ -1,42 +1,16 @@
-"""The terminology operations over HTTP (Flask test client), registered as the wiring
-note in the report says: $lookup, $validate-code, $expand, $translate, $subsumes,
-$terminology-import."""
+"""The terminology operations over HTTP (Flask test client, the app as create_app wires it):
+$lookup, $validate-code, $expand, $translate, $subsumes, $terminology-import."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
-
-from fhir_server import operations
-from fhir_server.operations.expand import expand_operation
-from fhir_server.operations.lookup import lookup_operation
-from fhir_server.operations.subsumes import subsumes_operation
-from fhir_server.operations.terminology_import import terminology_import_operation
-from fhir_server.operations.translate import translate_operation
-from fhir_server.operations.validate_code import validate_code_operation
-from terminology import shipped_service
 
 BASE = "http://noskhe.ir/fhir"
 GENERIC = f"{BASE}/CodeSystem/generic"
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
-
-
-@pytest.fixture(autouse=True)
-def registered(monkeypatch: pytest.MonkeyPatch, app: Flask) -> None:
-    app.extensions["terminology"] = shipped_service()  # as create_app will: one service per app
-    for name, handler in {
-        "lookup": lookup_operation,
-        "validate-code": validate_code_operation,
-        "expand": expand_operation,
-        "translate": translate_operation,
-        "subsumes": subsumes_operation,
-        "terminology-import": terminology_import_operation,
-    }.items():
-        monkeypatch.setitem(operations.OPERATIONS, name, handler)
 
 
 def js(response: TestResponse) -> dict[str, Any]:
