@@ -1,0 +1,135 @@
+"""`fhir-server clients ...`, `users ...` and `keys ...`: subcommands the FHIR CLI mounts.
+
+from smart_auth.cli import register_cli, run
+register_cli(subparsers)            # in build_parser()
+if hasattr(args, "auth_handler"):   # in main()
+    return run(args)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from smart_auth.keys import SigningKeys
+from smart_auth.registry import add_client, add_user
+from smart_auth.roles import ROLE_NAMES
+from smart_auth.store import open_auth_store
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, default=Path("data"), help="data directory")
+    p.add_argument("--store", default=None, help="store URL (the auth state stays in DIR/auth.sqlite3)")
+
+
+def register_cli(sub: Any) -> None:
+    """Add the `clients`, `users` and `keys` commands to an argparse subparsers object."""
+    _clients(sub.add_parser("clients", help="SMART client registrations"))
+    _users(sub.add_parser("users", help="user accounts"))
+    _keys(sub.add_parser("keys", help="the server's signing keys"))
+
+
+def _clients(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="clients_command", required=True)
+    add = sub.add_parser("add", help="register or replace a client")
+    _common(add)
+    add.add_argument("--client-id", required=True)
+    kind = add.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--public", action="store_true", help="public client (PKCE, no secret)")
+    kind.add_argument("--secret", help="confidential symmetric client secret")
+    kind.add_argument("--jwks-file", type=Path, help="confidential asymmetric: a JWKS file of public keys")
+    kind.add_argument("--jwks-url", help="confidential asymmetric: a JWKS URL")
+    add.add_argument("--redirect-uri", action="append", default=[], help="exact redirect URI (repeatable)")
+    add.add_argument("--scope", required=True, help="the most this client may be granted")
+    add.add_argument("--name", help="display name shown on the consent page")
+    add.add_argument("--ehr-launcher", action="store_true", help="may register EHR launch contexts")
+    add.add_argument(
+        "--introspect-any", action="store_true", help="may introspect any token (resource servers)"
+    )
+    add.set_defaults(auth_handler=_clients_add)
+    listing = sub.add_parser("list", help="list clients")
+    _common(listing)
+    listing.set_defaults(auth_handler=_clients_list)
+
+
+def _users(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="users_command", required=True)
+    add = sub.add_parser("add", help="create a user, or reset the password of an existing username")
+    _common(add)
+    add.add_argument("--username", required=True)
+    add.add_argument("--password", required=True)
+    add.add_argument("--role", required=True, choices=ROLE_NAMES)
+    add.add_argument("--fhir-user", help="Practitioner/ID, PractitionerRole/ID or Patient/ID")
+    add.add_argument("--display", help="name shown on pages")
+    add.set_defaults(auth_handler=_users_add)
+
+
+def _keys(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="keys_command", required=True)
+    rotate = sub.add_parser("rotate", help="add a new active signing key (old ones stay published)")
+    _common(rotate)
+    rotate.set_defaults(auth_handler=_keys_rotate)
+    retire = sub.add_parser("retire", help="stop publishing an old key")
+    _common(retire)
+    retire.add_argument("--kid", required=True)
+    retire.set_defaults(auth_handler=_keys_retire)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return int(args.auth_handler(args))
+    except (ValueError, OSError) as exc:
+        print(f"fhir-server: {exc}", file=sys.stderr)
+        return 2
+
+
+def _clients_add(args: argparse.Namespace) -> int:
+    jwks = json.loads(args.jwks_file.read_text()) if args.jwks_file else None
+    store = open_auth_store(args.data, args.store)
+    record = add_client(
+        store,
+        args.client_id,
+        secret=args.secret,
+        jwks=jwks,
+        jwks_uri=args.jwks_url,
+        redirect_uris=args.redirect_uri,
+        scope=args.scope,
+        name=args.name,
+        ehr_launcher=args.ehr_launcher,
+        introspect_any=args.introspect_any,
+    )
+    store.close()
+    print(f"client {record['client_id']} ({record['kind']}): {' '.join(record['grant_types'])}")
+    return 0
+
+
+def _clients_list(args: argparse.Namespace) -> int:
+    store = open_auth_store(args.data, args.store)
+    for client in store.list_clients():
+        print(f"{client['client_id']}\t{client['kind']}\t{client['scope']}")
+    store.close()
+    return 0
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    store = open_auth_store(args.data, args.store)
+    record = add_user(
+        store, args.username, args.password, args.role, fhir_user=args.fhir_user, display=args.display
+    )
+    store.close()
+    print(f"user {record['username']} ({record['role']}) {record['fhir_user'] or ''}".rstrip())
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    print(f"active key: {SigningKeys(args.data).rotate()}")
+    return 0
+
+
+def _keys_retire(args: argparse.Namespace) -> int:
+    SigningKeys(args.data).retire(args.kid)
+    print(f"retired key: {args.kid}")
+    return 0

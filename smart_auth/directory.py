@@ -1,0 +1,44 @@
+"""What the authorization server needs to know from the FHIR data, as a small interface.
+
+The FHIR side implements it over its store (`smart_auth` never imports `fhir_server`).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, TypedDict
+
+
+class _AccountRequired(TypedDict):
+    reference: str  # "Practitioner/1" or "PractitionerRole/7": becomes the user's fhirUser
+    display: str  # shown when the person picks one of several accounts
+    role: str  # prescriber | pharmacist | paraclinic | insurer | admin
+
+
+class ProviderAccount(_AccountRequired, total=False):
+    organization: str  # workplace display (clinic, pharmacy, paraclinic)
+
+
+class PatientSummary(TypedDict):
+    id: str
+    display: str
+
+
+class Directory(Protocol):
+    def find_practitioner(self, national_code: str, mobile: str) -> list[ProviderAccount]:
+        """Accounts of the provider whose identifier (national code) and mobile telecom both match;
+        one per role or workplace. Empty when nothing matches."""
+        ...
+
+    def search_patients(self, text: str) -> list[PatientSummary]:
+        """Patients matching a name or national code typed in the patient picker (a few dozen at most)."""
+        ...
+
+
+class EmptyDirectory:
+    """No provider registry and no patients: enrolment and the picker find nothing."""
+
+    def find_practitioner(self, national_code: str, mobile: str) -> list[ProviderAccount]:
+        return []
+
+    def search_patients(self, text: str) -> list[PatientSummary]:
+        return []

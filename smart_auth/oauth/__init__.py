@@ -1,0 +1,1 @@
+"""Authlib composition: grants, extensions, client authentication and endpoints."""

@@ -1,0 +1,46 @@
+"""Fixtures of the smart_auth tests; the helpers live in auth_testkit."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from auth_testkit import Server, build_app, free_port, register_defaults
+from joserfc.jwk import ECKey, RSAKey
+from werkzeug.serving import make_server
+
+from smart_auth import passwords
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_scrypt() -> Iterator[None]:
+    """Tests hash dozens of passwords; production cost stays N=2**14 (verify reads it from the hash)."""
+    original = passwords.N
+    passwords.N = 2**10
+    yield
+    passwords.N = original
+
+
+@pytest.fixture(scope="session")
+def rs384_key() -> RSAKey:
+    return RSAKey.generate_key(2048, parameters={"alg": "RS384", "kid": "rs-1"}, private=True)
+
+
+@pytest.fixture(scope="session")
+def es384_key() -> ECKey:
+    return ECKey.generate_key("P-384", parameters={"alg": "ES384", "kid": "es-1"}, private=True)
+
+
+@pytest.fixture
+def server(tmp_path: Path, rs384_key: RSAKey, es384_key: ECKey) -> Iterator[Server]:
+    port = free_port()
+    app, srv = build_app(tmp_path, port)
+    register_defaults(srv, rs384_key, es384_key)
+    http = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    yield srv
+    http.shutdown()
+    thread.join(5)

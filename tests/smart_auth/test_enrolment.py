@@ -1,0 +1,191 @@
+"""Provider enrolment end to end with the file SMS sender; one-time-code brute force locks out."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+import pytest
+import requests
+from auth_testkit import Browser, Server, auth_params, authorize_url, exchange, hidden, pkce, query_of
+
+from smart_auth.enrolment import mobile_number, national_code
+
+NC, MOBILE = "0018243460", "09121234567"
+NEW_PASSWORD = "Nor-e-Omid-1405"
+
+
+def outbox(server: Server) -> list[dict[str, str]]:
+    path = server.data / "sms-outbox.jsonl"
+    return (
+        [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+    )
+
+
+def start(browser: Browser, nc: str = NC, mobile: str = MOBILE) -> requests.Response:
+    return browser.http.post(browser.srv.url("/auth/enrol"), data={"national_code": nc, "mobile": mobile})
+
+
+def sent_code(server: Server) -> str:
+    found = re.search(r"\d{6}", outbox(server)[-1]["text"])
+    assert found
+    return found.group(0)
+
+
+def verify(browser: Browser, page: requests.Response, code: str) -> requests.Response:
+    return browser.http.post(
+        browser.srv.url("/auth/enrol/verify"),
+        data={"enrolment": hidden(page.text, "enrolment"), "code": code},
+    )
+
+
+def test_enrolment_end_to_end_then_sign_in(server: Server) -> None:
+    browser = Browser(server)
+    assert browser.http.get(server.url("/auth/enrol")).status_code == 200
+    page = start(browser, "۰۰۱۸۲۴۳۴۶۰", "+98 912 123 4567")  # Persian digits and +98 are fine
+    assert page.status_code == 200 and outbox(server)[-1]["to"] == MOBILE
+    accounts = verify(browser, page, sent_code(server))
+    assert (
+        accounts.status_code == 200 and "درمانگاه امید" in accounts.text and "آزمایشگاه نور" in accounts.text
+    )
+    form = {
+        "enrolment": hidden(accounts.text, "enrolment"),
+        "account": "1",
+        "username": "dr.sara",
+        "password": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+    }
+    done = browser.http.post(server.url("/auth/enrol/account"), data=form)
+    assert done.status_code == 201
+    user = server.auth.store.find_user("dr.sara")
+    assert user and user["role"] == "paraclinic" and user["fhir_user"] == "PractitionerRole/dr1-lab"
+
+    verifier, challenge = pkce()  # and the new account signs in to an app
+    fresh = Browser(server)
+    callback = fresh.sign_in(
+        fresh.open(authorize_url(server, auth_params(server, challenge, scope="openid fhirUser user/*.rs"))),
+        "dr.sara",
+        NEW_PASSWORD,
+    )
+    token = exchange(server, query_of(callback.headers["Location"])["code"], verifier).json()
+    assert "user/ServiceRequest.rs" in token["scope"].split()
+    kinds = [e["subtype"][0]["code"] for e in server.audit]
+    assert {"otp-sent", "otp-checked", "enrolled", "110122", "token-issued"} <= set(kinds)
+
+
+def test_code_is_single_use_and_stored_hashed(server: Server) -> None:
+    browser = Browser(server)
+    page = start(browser)
+    code = sent_code(server)
+    with sqlite3.connect(server.data / "auth.sqlite3") as db:
+        assert code not in " ".join(r[0] for r in db.execute("SELECT doc FROM records WHERE kind = 'enrol'"))
+    assert verify(browser, page, code).status_code == 200
+    assert verify(browser, page, code).status_code == 400  # used
+
+
+def test_unknown_pair_gets_same_answer_but_no_sms(server: Server) -> None:
+    browser = Browser(server)
+    page = start(browser, NC, "09350000000")
+    assert page.status_code == 200 and "enrolment" in page.text
+    assert outbox(server) == []
+    assert verify(browser, page, "000000").status_code == 400
+
+
+def test_brute_force_locks_out_with_growing_lockout(server: Server) -> None:
+    browser = Browser(server)
+    page = start(browser)
+    code = sent_code(server)
+    wrong = "999999" if code != "999999" else "888888"
+    statuses = [verify(browser, page, wrong).status_code for _ in range(5)]
+    assert statuses == [400, 400, 400, 400, 429]
+    assert verify(browser, page, code).status_code == 429  # even the right code while locked
+    lock = server.auth.store.get_record("lock", NC)
+    assert lock is not None
+    assert start(Browser(server)).status_code == 429  # no new code while locked
+    # the next lock-out is twice as long
+    server.auth.store.delete_record("lock", NC)
+    first_until = lock["until"]
+    page = start(browser)
+    for _ in range(5):
+        verify(browser, page, wrong)
+    second = server.auth.store.get_record("lock", NC)
+    assert second and second["until"] - first_until > server.auth.config.otp_base_lockout
+
+
+def test_expired_code_refused(server: Server) -> None:
+    browser = Browser(server)
+    page = start(browser)
+    code = sent_code(server)
+    with sqlite3.connect(server.data / "auth.sqlite3") as db:
+        db.execute("UPDATE records SET doc = json_set(doc, '$.code_expires', 0) WHERE kind = 'enrol'")
+    assert verify(browser, page, code).status_code == 400
+
+
+def test_send_rate_limits_per_national_code(server: Server) -> None:
+    statuses = [start(Browser(server)).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    ("password", "password2", "username", "expected"),
+    [
+        ("short", "short", "dr.new", "۱۰"),
+        ("1234567890", "1234567890", "dr.new", "رایج"),
+        (NEW_PASSWORD, "different-one-1", "dr.new", "یکسان"),
+        ("dr.new-is-my-pass", "dr.new-is-my-pass", "dr.new", "نام کاربری"),
+        (NEW_PASSWORD, NEW_PASSWORD, "root", "گرفته"),
+        (NEW_PASSWORD, NEW_PASSWORD, "x", "نام کاربری"),
+    ],
+)
+def test_account_form_checks(
+    server: Server, password: str, password2: str, username: str, expected: str
+) -> None:
+    browser = Browser(server)
+    accounts = verify(browser, (page := start(browser)), sent_code(server))
+    assert page.ok
+    form = {
+        "enrolment": hidden(accounts.text, "enrolment"),
+        "account": "0",
+        "username": username,
+        "password": password,
+        "password2": password2,
+    }
+    response = browser.http.post(server.url("/auth/enrol/account"), data=form)
+    assert response.status_code == 400 and expected in response.text
+
+
+def test_english_pages(server: Server) -> None:
+    page = Browser(server).http.get(server.url("/auth/enrol?lang=en"))
+    assert 'dir="ltr"' in page.text and "National code" in page.text
+    assert "<link" not in page.text and "<script" not in page.text  # no external assets
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0018243460", "0018243460"),
+        ("18243460", "0018243460"),
+        ("1234567891", "1234567891"),
+        ("1234567890", None),
+        ("1111111111", None),
+        ("12", None),
+    ],
+)
+def test_national_code_check(text: str, expected: str | None) -> None:
+    assert national_code(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("09121234567", "09121234567"),
+        ("+989121234567", "09121234567"),
+        ("00989121234567", "09121234567"),
+        ("9121234567", "09121234567"),
+        ("۰۹۱۲۱۲۳۴۵۶۷", "09121234567"),
+        ("02112345678", None),
+    ],
+)
+def test_mobile_number(text: str, expected: str | None) -> None:
+    assert mobile_number(text) == expected
