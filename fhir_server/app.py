@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response
@@ -16,6 +17,7 @@ from fhir_server.api.http import fhir_response, request_language
 from fhir_server.api.request_log import register_request_log
 from fhir_server.api.routes import bp as fhir_routes
 from fhir_server.config import Settings
+from fhir_server.directory import FhirDirectory
 from fhir_server.operations.terminology_import import register_stored
 from fhir_server.outcome import Issue
 from fhir_server.repository import Repository
@@ -24,6 +26,8 @@ from fhir_server.storage import open_store
 from fhir_server.storage.base import Store
 from fhir_server.validation import validate_resource
 from fhir_server.validation.profiles import validate_profiles
+from smart_auth.audit import QueuedAudit
+from smart_auth.wiring import init_app as init_smart_auth
 
 TERMINOLOGY_TYPES = frozenset({"CodeSystem", "ValueSet", "ConceptMap"})
 
@@ -54,19 +58,43 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     svc = terminology.shipped_service()
     register_stored(store, svc)  # code systems imported earlier
     app.extensions["terminology"] = svc
+    repo = build_repository(settings, svc)
     app.extensions["noskhe"] = FhirContext(
-        settings=settings,
-        store=store,
-        repo=build_repository(settings, svc),
-        resource_types=definitions.resource_types(),
+        settings=settings, store=store, repo=repo, resource_types=definitions.resource_types()
     )
     register_request_log(app)
-    register_auth(app, settings.auth)
+    _authorization(app, settings, store, repo)
     register_error_handlers(app)
     app.register_blueprint(fhir_routes)
     _health_routes(app, store)
     logging.getLogger("noskhe").setLevel(logging.INFO)
     return app
+
+
+def _authorization(app: Flask, settings: Settings, store: Store, repo: Repository) -> None:
+    """The SMART authorization server, and the token gate with auditing in front of /fhir.
+
+    FHIR interactions are audited only when authorization is on: without a token there is
+    no one to attribute them to."""
+    audit = QueuedAudit(_audit_writer(store, repo))
+    smart = init_smart_auth(
+        app,
+        data_dir=settings.data_dir,
+        fhir_base_path="/fhir",
+        base_url=settings.base_url,
+        store_url=settings.store_url,
+        directory=FhirDirectory(store),
+        audit=audit,
+    )
+    register_auth(app, settings.auth, smart.verify, audit=audit if settings.auth else None)
+
+
+def _audit_writer(store: Store, repo: Repository) -> Callable[[dict[str, Any]], None]:
+    def write(event: dict[str, Any]) -> None:
+        with store.session(write=True) as s:
+            repo.create(s, "AuditEvent", event)
+
+    return write
 
 
 def _health_routes(app: Flask, store: Store) -> None:

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from fhir_server.config import Settings
+from smart_auth.cli import register_cli as register_auth_cli
+from smart_auth.cli import run as run_auth_cli
 
 
 def _add_store_args(p: argparse.ArgumentParser) -> None:
@@ -40,11 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp = term_sub.add_parser("import", help="CodeSystem/ValueSet/ConceptMap JSON, a Bundle of them, or CSV")
     _add_store_args(imp)
     imp.add_argument("file", type=Path)
+    register_auth_cli(sub)  # clients, users, keys
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(args, "auth_handler"):
+        return run_auth_cli(args)
     settings = Settings(data_dir=args.data, store_url=args.store)
     if args.command == "serve":
         settings.host, settings.port, settings.auth = args.host, args.port, not args.no_auth

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +23,11 @@ ID_TOKEN_ALG = "RS256"
 
 
 def _new_key() -> dict[str, Any]:
+    # A kid from the hex alphabet: a base64url thumbprint may start with "-", which
+    # command lines (`keys retire --kid ...`) would read as an option.
+    kid = secrets.token_hex(8)
     key = RSAKey.generate_key(
-        2048, parameters={"alg": ID_TOKEN_ALG, "use": "sig"}, private=True, auto_kid=True
+        2048, parameters={"alg": ID_TOKEN_ALG, "use": "sig", "kid": kid}, private=True
     )
     return dict(key.as_dict(private=True))
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
+from fhir_server import authorization
 from fhir_server.outcome import FhirError, error
 from smart_auth.audit import SafeAudit, rest_event
 from smart_auth.rest import classify
@@ -26,7 +27,6 @@ OPEN_PATHS = (
 )
 TokenVerifier = Callable[[str], AccessContext | None]
 AuditSink = Callable[[dict[str, Any]], None]
-UNRESTRICTED = Decision(True)
 
 
 def _refuse_all(token: str) -> AccessContext | None:
@@ -70,6 +70,13 @@ def register_auth(
         if access is None:
             raise _unauthorized("The token is unknown, expired or revoked")
         g.fhir_access = access
+        g.fhir_authorizer_token = authorization.set_for_request(access)
+
+    @app.teardown_request
+    def _forget_token(exc: BaseException | None) -> None:
+        token = g.pop("fhir_authorizer_token", None)
+        if token is not None:
+            authorization.reset(token)
 
 
 def current_access() -> AccessContext | None:
@@ -78,21 +85,8 @@ def current_access() -> AccessContext | None:
 
 
 def require(interaction: str, resource_type: str) -> Decision:
-    """The decision for an interaction on a type; 403 with an OperationOutcome when refused.
-
-    With authorization off it is unrestricted. When the decision has constraints (patient
-    compartment, query restrictions), the caller must check each resource with
-    `decision.permits(resource, in_compartment, matches)`.
-    """
-    access = current_access()
-    if access is None:
-        return UNRESTRICTED
-    decision = access.decide(interaction, resource_type)
-    if not decision.allowed:
-        raise FhirError(
-            403, [error("forbidden", f"The token's scopes do not allow {interaction} on {resource_type}")]
-        )
-    return decision
+    """The decision for an interaction on a type (403 when refused); see `fhir_server.authorization`."""
+    return authorization.current().require(interaction, resource_type)
 
 
 def _register_audit(app: Flask, audit: SafeAudit, base: str) -> None:

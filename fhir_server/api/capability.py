@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from flask import current_app
+
 from fhir_server import search
 from fhir_server.api.context import ctx
 
@@ -23,10 +25,20 @@ TYPE_INTERACTIONS = [
 OPERATIONS = [
     {"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"},
 ]
+TERMINOLOGY_OPERATIONS = {
+    "CodeSystem": ["lookup", "validate-code", "subsumes"],
+    "ValueSet": ["expand", "validate-code"],
+    "ConceptMap": ["translate"],
+}
 
 
 def capability_statement(base_url: str) -> dict[str, Any]:
-    return _build(base_url, ctx().resource_types)
+    statement = _build(base_url, ctx().resource_types)
+    smart = current_app.extensions.get("smart_auth")
+    if smart is None or not current_app.config.get("NOSKHE_AUTH_ENABLED"):
+        return statement
+    rest = {**statement["rest"][0], "security": smart.capability_security(base_url)}
+    return {**statement, "rest": [rest]}
 
 
 @cache
@@ -74,5 +86,9 @@ def _resource(type_: str) -> dict[str, Any]:
         "searchInclude": search.search_includes(type_),
         "searchRevInclude": search.search_revincludes(type_),
         "searchParam": search.capability_search_params(type_),
-        "operation": OPERATIONS,
+        "operation": OPERATIONS
+        + [
+            {"name": name, "definition": f"http://hl7.org/fhir/OperationDefinition/{type_}-{name}"}
+            for name in TERMINOLOGY_OPERATIONS.get(type_, [])
+        ],
     }

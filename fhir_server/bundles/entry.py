@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from fhir_server import search
+from fhir_server import authorization, search
 from fhir_server.outcome import FhirError, Issue, operation_outcome
 from fhir_server.repository import Repository, WriteResult
 from fhir_server.repository.meta import etag, parse_etag
@@ -168,6 +168,7 @@ def _read_entry(s: StoreSession, repo: Repository, req: EntryRequest, base_url: 
     if req.id is None:
         plan = search.parse_search(req.type, req.query)
         bundle = search.search_bundle(s, plan, base_url, f"/{req.type}")
+        bundle = authorization.current().filter_bundle(s, bundle, "search-type")
         return {"resource": bundle, "response": {"status": status_text(200)}}
     if req.version is not None:
         rv = repo.vread(s, req.type, req.id, req.version)

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from fhir_server import authorization
 from fhir_server.outcome import FhirError, Issue, has_errors
 from fhir_server.repository.meta import new_id, now_instant, stamp
 from fhir_server.repository.patch import apply_json_patch
@@ -63,6 +64,7 @@ class Repository:
     # -- reads -------------------------------------------------------------------------
 
     def read(self, s: StoreSession, type_: str, id_: str) -> ResourceVersion:
+        authorization.current().require("read", type_)
         rv = s.current(type_, id_)
         if rv is None:
             raise FhirError.of(404, "not-found", f"{type_}/{id_} is not known")
@@ -72,9 +74,11 @@ class Repository:
                 [Issue("error", "deleted", f"{type_}/{id_} was deleted")],
                 {"ETag": f'W/"{rv.version}"'},
             )
+        _check_access(s, "read", rv)
         return rv
 
     def vread(self, s: StoreSession, type_: str, id_: str, version: int) -> ResourceVersion:
+        authorization.current().require("vread", type_)
         rv = s.version(type_, id_, version)
         if rv is None:
             if s.current(type_, id_) is None:
@@ -82,12 +86,14 @@ class Repository:
             raise FhirError.of(404, "not-found", f"{type_}/{id_} has no version {version}")
         if rv.deleted:
             raise FhirError.of(410, "deleted", f"Version {version} of {type_}/{id_} is a deletion")
+        _check_access(s, "vread", rv)
         return rv
 
     # -- writes ------------------------------------------------------------------------
 
     def create(self, s: StoreSession, type_: str, resource: Any, *, id_: str | None = None) -> WriteResult:
         """POST: the server assigns the id (or the transaction pre-assigned one)."""
+        authorization.current().require("create", type_)
         warnings = self._check(resource, type_)
         return self._write(s, type_, id_ or new_id(), resource, None, "POST", warnings)
 
@@ -109,9 +115,11 @@ class Repository:
             raise FhirError.of(
                 400, "invalid", f"The resource id must equal the id in the URL ({id_})", f"{type_}.id"
             )
+        authorization.current().require("update", type_)
         warnings = self._check(resource, type_)
         current = s.current(type_, id_)
         self._check_if_match(current, if_match)
+        _check_access(s, "update", current)
         if current is not None and current.body is not None and _same_content(current.body, resource):
             return WriteResult(current, created=False, warnings=warnings)
         expected = current.version if current else None
@@ -140,6 +148,7 @@ class Repository:
     ) -> WriteResult:
         current = self.read(s, type_, id_)
         self._check_if_match(current, if_match)
+        _check_access(s, "patch", current)
         assert current.body is not None
         patched = apply_json_patch(orjson.loads(current.body), operations)
         warnings = self._check(patched, type_)
@@ -159,9 +168,11 @@ class Repository:
 
     def delete(self, s: StoreSession, type_: str, id_: str) -> ResourceVersion | None:
         """Logical delete: a new version marks it gone. Deleting what is absent does nothing."""
+        authorization.current().require("delete", type_)
         current = s.current(type_, id_)
         if current is None or current.deleted:
             return None
+        _check_access(s, "delete", current)
         rv = ResourceVersion(type_, id_, current.version + 1, now_instant(), True, None, "DELETE")
         try:
             return s.put(rv, [], current.version)
@@ -222,9 +233,23 @@ class Repository:
             written = s.put(rv, self.indexer(stored), expected)
         except VersionConflict as exc:
             raise FhirError.of(409, "conflict", f"Concurrent write: {exc}") from exc
+        # Scopes restricted to a compartment or a query are checked on the stored result;
+        # a refusal here rolls the whole session back.
+        authorization.current().check(s, _INTERACTION[method], stored)
         if self.on_write is not None:
             self.on_write(stored)
         return WriteResult(written, created=expected is None, warnings=tuple(warnings))
+
+
+_INTERACTION = {"POST": "create", "PUT": "update", "PATCH": "patch"}
+
+
+def _check_access(s: StoreSession, interaction: str, rv: ResourceVersion | None) -> None:
+    """Refuse (403) an interaction on a stored version the token may not touch."""
+    auth = authorization.current()
+    if auth.unrestricted or rv is None or rv.body is None:
+        return
+    auth.check(s, interaction, orjson.loads(rv.body))
 
 
 def _same_content(stored: bytes, new: dict[str, Any]) -> bool:

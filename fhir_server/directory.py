@@ -1,0 +1,100 @@
+"""The provider registry and patient picker that `smart_auth` asks, answered from the FHIR store."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+from fhir_server import search
+from fhir_server.storage.base import Store, StoreSession
+from smart_auth.directory import PatientSummary, ProviderAccount
+
+NATIONAL_CODE = "http://noskhe.ir/fhir/sid/national-code"
+# PractitionerRole.code (organization type of the workplace) -> the user's role.
+ROLE_BY_WORKPLACE = {
+    "clinic": "prescriber",
+    "hospital": "prescriber",
+    "pharmacy": "pharmacist",
+    "paraclinic": "paraclinic",
+    "insurer": "insurer",
+}
+PERSIAN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text.translate(PERSIAN_DIGITS))
+
+
+def _same_mobile(a: str, b: str) -> bool:
+    """09121234567, +98 912 123 4567 and 00989121234567 are one number: compare the last 10 digits."""
+    da, db = _digits(a), _digits(b)
+    return len(da) >= 10 and da[-10:] == db[-10:]
+
+
+def _display(resource: dict[str, Any]) -> str:
+    for name in resource.get("name") or []:
+        if name.get("text"):
+            return str(name["text"])
+        parts = [*name.get("prefix", []), *name.get("given", []), name.get("family", "")]
+        if any(parts):
+            return " ".join(p for p in parts if p)
+    return f"{resource['resourceType']}/{resource['id']}"
+
+
+class FhirDirectory:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def find_practitioner(self, national_code: str, mobile: str) -> list[ProviderAccount]:
+        with self.store.session() as s:
+            practitioners = self._search(
+                s, "Practitioner", [("identifier", f"{NATIONAL_CODE}|{national_code}")]
+            )
+            accounts: list[ProviderAccount] = []
+            for pr in practitioners:
+                phones = [
+                    t.get("value", "") for t in pr.get("telecom") or [] if t.get("system") in ("phone", "sms")
+                ]
+                if any(_same_mobile(p, mobile) for p in phones):
+                    accounts += self._accounts(s, pr)
+        return accounts
+
+    def _accounts(self, s: StoreSession, practitioner: dict[str, Any]) -> list[ProviderAccount]:
+        ref = f"Practitioner/{practitioner['id']}"
+        roles = self._search(s, "PractitionerRole", [("practitioner", ref)])
+        accounts: list[ProviderAccount] = []
+        for role in roles:
+            codes = [c.get("code") for cc in role.get("code") or [] for c in cc.get("coding") or []]
+            kind = next((ROLE_BY_WORKPLACE[c] for c in codes if c in ROLE_BY_WORKPLACE), None)
+            if kind is None:
+                continue
+            account: ProviderAccount = {
+                "reference": f"PractitionerRole/{role['id']}",
+                "display": _display(practitioner),
+                "role": kind,
+            }
+            org = (role.get("organization") or {}).get("display")
+            if org:
+                account["organization"] = org
+            accounts.append(account)
+        return accounts
+
+    def search_patients(self, text: str) -> list[PatientSummary]:
+        text = text.strip()
+        if not text:
+            return []
+        query = (
+            [("identifier", f"{NATIONAL_CODE}|{_digits(text)}")]
+            if _digits(text) == text.translate(PERSIAN_DIGITS)
+            else [("name", text)]
+        )
+        with self.store.session() as s:
+            found = self._search(s, "Patient", query)
+        return [{"id": p["id"], "display": _display(p)} for p in found]
+
+    @staticmethod
+    def _search(s: StoreSession, type_: str, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        ids = search.match(s, type_, query, 20)
+        return [orjson.loads(rv.body) for rv in s.read_many([(type_, i) for i in ids]) if rv.body]
