@@ -16,6 +16,7 @@ from fhir_server import authorization
 from fhir_server.outcome import FhirError, Issue, has_errors
 from fhir_server.repository.meta import new_id, now_instant, stamp
 from fhir_server.repository.patch import apply_json_patch
+from fhir_server.repository.rules import WriteRule
 from fhir_server.storage.base import ResourceVersion, StoreSession, VersionConflict
 
 Validator = Callable[..., list[Issue]]  # (resource, *, expected_type) -> issues
@@ -53,6 +54,7 @@ class Repository:
         matcher: Matcher = _no_match,
         profiles: ProfileValidator | None = None,
         on_write: WriteListener | None = None,
+        rules: Sequence[WriteRule] = (),
     ) -> None:
         self.validate = validate
         self.indexer = indexer
@@ -60,6 +62,10 @@ class Repository:
         self.profiles = profiles
         # Told of every stored resource (the terminology service learns new code systems).
         self.on_write = on_write
+        self.rules: dict[str, list[WriteRule]] = {}
+        for rule in rules:
+            for type_ in rule.types:
+                self.rules.setdefault(type_, []).append(rule)
 
     # -- reads -------------------------------------------------------------------------
 
@@ -173,6 +179,8 @@ class Repository:
         if current is None or current.deleted:
             return None
         _check_access(s, "delete", current)
+        for rule in self.rules.get(type_, ()):
+            rule.before_delete(self, s, orjson.loads(current.body or b"{}"))
         rv = ResourceVersion(type_, id_, current.version + 1, now_instant(), True, None, "DELETE")
         try:
             return s.put(rv, [], current.version)
@@ -227,6 +235,7 @@ class Repository:
         version = (expected or 0) + 1
         last_updated = now_instant()
         stored = stamp(resource, id_, version, last_updated)
+        warnings = [*warnings, *self._apply_rules(s, stored, expected)]
         body = orjson.dumps(stored)
         rv = ResourceVersion(type_, id_, version, last_updated, False, body, method)
         try:
@@ -239,6 +248,17 @@ class Repository:
         if self.on_write is not None:
             self.on_write(stored)
         return WriteResult(written, created=expected is None, warnings=tuple(warnings))
+
+
+    def _apply_rules(self, s: StoreSession, stored: dict[str, Any], expected: int | None) -> list[Issue]:
+        rules = self.rules.get(stored["resourceType"], ())
+        if not rules:
+            return []
+        previous = None
+        if expected is not None:
+            current = s.current(stored["resourceType"], stored["id"])
+            previous = orjson.loads(current.body) if current and current.body else None
+        return [issue for rule in rules for issue in rule.before_write(self, s, stored, previous)]
 
 
 _INTERACTION = {"POST": "create", "PUT": "update", "PATCH": "patch"}
