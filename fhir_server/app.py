@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Flask, Response
@@ -18,9 +18,12 @@ from fhir_server.api.request_log import register_request_log
 from fhir_server.api.routes import bp as fhir_routes
 from fhir_server.config import Settings
 from fhir_server.directory import FhirDirectory
+from fhir_server.eprescription import workflow_rules
+from fhir_server.eprescription.http import register as register_eprescription
 from fhir_server.operations.terminology_import import register_stored
 from fhir_server.outcome import Issue
 from fhir_server.repository import Repository
+from fhir_server.repository.rules import WriteRule
 from fhir_server.search.custom import load_custom_search_parameters
 from fhir_server.storage import open_store
 from fhir_server.storage.base import Store
@@ -33,9 +36,14 @@ TERMINOLOGY_TYPES = frozenset({"CodeSystem", "ValueSet", "ConceptMap"})
 
 
 def build_repository(
-    settings: Settings | None = None, svc: terminology.TerminologyService | None = None
+    settings: Settings | None = None,
+    svc: terminology.TerminologyService | None = None,
+    rules: Sequence[WriteRule] = (),
 ) -> Repository:
-    """The interactions with structural, profile and terminology checks wired in."""
+    """The interactions with structural, profile and terminology checks wired in.
+
+    `rules` are the workflow rules (the e-prescription cycle); seeding and registry
+    imports run without them."""
     require_ir = bool(settings and settings.require_ir_profiles)
 
     def profiles(resource: Any) -> list[Issue]:
@@ -45,7 +53,7 @@ def build_repository(
         if svc is not None and resource.get("resourceType") in TERMINOLOGY_TYPES:
             svc.register(resource)
 
-    return Repository(validate_resource, search.extract_index, search.match, profiles, on_write)
+    return Repository(validate_resource, search.extract_index, search.match, profiles, on_write, rules)
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
@@ -58,13 +66,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     svc = terminology.shipped_service()
     register_stored(store, svc)  # code systems imported earlier
     app.extensions["terminology"] = svc
-    repo = build_repository(settings, svc)
+    repo = build_repository(settings, svc, rules=workflow_rules())
     app.extensions["noskhe"] = FhirContext(
         settings=settings, store=store, repo=repo, resource_types=definitions.resource_types()
     )
     register_request_log(app)
     _authorization(app, settings, store, repo)
     register_error_handlers(app)
+    register_eprescription(app)
     app.register_blueprint(fhir_routes)
     _health_routes(app, store)
     logging.getLogger("noskhe").setLevel(logging.INFO)

@@ -6,13 +6,17 @@ from collections.abc import Callable
 
 from flask import Response
 
+from fhir_server.operations.check_rules import check_rules_operation
+from fhir_server.operations.eligibility import eligibility_operation
 from fhir_server.operations.expand import expand_operation
 from fhir_server.operations.lookup import lookup_operation
+from fhir_server.operations.prescribe import prescribe_operation
 from fhir_server.operations.subsumes import subsumes_operation
 from fhir_server.operations.terminology_import import terminology_import_operation
 from fhir_server.operations.translate import translate_operation
 from fhir_server.operations.validate import validate_operation
 from fhir_server.operations.validate_code import validate_code_operation
+from fhir_server.operations.verify import verify_operation
 from fhir_server.outcome import FhirError
 
 # name -> handler(resource_type or None, id or None)
@@ -25,6 +29,10 @@ OPERATIONS: dict[str, Operation] = {
     "translate": translate_operation,
     "subsumes": subsumes_operation,
     "terminology-import": terminology_import_operation,
+    "prescribe": prescribe_operation,
+    "check-rules": check_rules_operation,
+    "eligibility": eligibility_operation,
+    "verify": verify_operation,
 }
 
 

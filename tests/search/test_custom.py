@@ -20,7 +20,7 @@ def test_shipped_prescription_parameter_searches_group_identifier(tmp_path: Path
         "intent": "order",
         "subject": {"reference": "Patient/p1"},
         "medicationCodeableConcept": {"text": "x"},
-        "groupIdentifier": {"system": "http://noskhe.ir/fhir/sid/prescription", "value": "14050901"},
+        "groupIdentifier": {"system": "http://example.org/fhir/sid/orders", "value": "14050901"},
     }
     assert client.post("/fhir/MedicationRequest", json=rx, headers=FHIR_JSON).status_code == 201
     found = client.get("/fhir/MedicationRequest?prescription=14050901").json

@@ -1,0 +1,79 @@
+"""Gathering what the rules need about an item from the store: patient, prescriber's
+specialties, insurer, the patient's other drugs and earlier items."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fhir_server.eprescription import items
+from fhir_server.eprescription.rules_engine import RuleContext
+from fhir_server.eprescription.store_access import find, read
+from fhir_server.storage.base import StoreSession
+
+SPECIALTY_SYSTEM = "http://noskhe.ir/fhir/CodeSystem/specialty"
+LOOKBACK_DAYS = 90
+OPEN_DRUG = "active,completed"
+
+
+def specialties(s: StoreSession, requester: str | None) -> frozenset[str] | None:
+    """Specialty codes of the requester (a PractitionerRole, or a Practitioner's roles)."""
+    if not requester:
+        return None
+    type_, _, id_ = requester.partition("/")
+    if type_ == "PractitionerRole":
+        roles = [r for r in [read(s, "PractitionerRole", id_)] if r]
+    elif type_ == "Practitioner":
+        roles = find(s, "PractitionerRole", [("practitioner", requester)], 20)
+    else:
+        return None
+    codes = {
+        str(c.get("code"))
+        for role in roles
+        for spec in role.get("specialty") or []
+        for c in spec.get("coding") or []
+        if c.get("system") == SPECIALTY_SYSTEM
+    }
+    return frozenset(codes)
+
+
+def patient_history(s: StoreSession, patient_id: str, today: date) -> list[dict[str, Any]]:
+    since = (today - timedelta(days=LOOKBACK_DAYS)).isoformat()
+    subject = f"Patient/{patient_id}"
+    drugs = find(
+        s, "MedicationRequest", [("subject", subject), ("status", OPEN_DRUG), ("authoredon", f"ge{since}")]
+    )
+    services = find(
+        s,
+        "ServiceRequest",
+        [("subject", subject), ("status", "active,completed"), ("authored", f"ge{since}")],
+    )
+    return drugs + services
+
+
+def encounter_is_outpatient(s: StoreSession, item: dict[str, Any]) -> bool:
+    encounter = read(s, "Encounter", items.ref_id(item.get("encounter"), "Encounter"))
+    code = ((encounter or {}).get("class") or {}).get("code")
+    return code not in ("IMP", "ACUTE", "NONAC")
+
+
+def rule_context(
+    s: StoreSession, item: dict[str, Any], insurer: str | None, siblings: list[dict[str, Any]], today: date
+) -> RuleContext:
+    """The context for one item; `siblings` are the other items of its prescription."""
+    pid = items.patient_id(item) or ""
+    history = patient_history(s, pid, today) if pid else []
+    own = items.group_value(item)
+    earlier = [h for h in history if items.group_value(h) != own]
+    active_drugs = [
+        h for h in earlier if h["resourceType"] == "MedicationRequest" and h.get("status") == "active"
+    ]
+    return RuleContext(
+        insurer=insurer,
+        patient=read(s, "Patient", pid),
+        specialties=specialties(s, items.requester_ref(item)),
+        others=[*siblings, *active_drugs],
+        history=earlier,
+        outpatient=encounter_is_outpatient(s, item),
+        today=today,
+    )

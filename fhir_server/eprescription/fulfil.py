@@ -1,0 +1,81 @@
+"""Paraclinic fulfilment: a DiagnosticReport `basedOn` a ServiceRequest performs it.
+
+Each report counts one performance; the ServiceRequest completes when its quantity is
+reached, and is never performed beyond it (the same once-only rule as dispensing,
+checked in the same transaction). Deleting the report undoes the performance.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from fhir_server.eprescription import items
+from fhir_server.eprescription.store_access import read, read_with_version, server_write
+from fhir_server.outcome import FhirError, Issue, information
+from fhir_server.storage.base import StoreSession
+
+if TYPE_CHECKING:
+    from fhir_server.repository.resources import Repository
+
+PERFORMED = frozenset({"registered", "partial", "preliminary", "final", "amended", "corrected", "appended"})
+
+
+def _service_requests(s: StoreSession, report: dict[str, Any]) -> list[str]:
+    """The national e-prescription ServiceRequests the report is based on."""
+    ids = [i for i in (items.ref_id(r, "ServiceRequest") for r in report.get("basedOn") or []) if i]
+    return [i for i in ids if items.is_eprescription(read(s, "ServiceRequest", i))]
+
+
+class FulfilRule:
+    types = frozenset({"DiagnosticReport"})
+
+    def before_write(
+        self, repo: Repository, s: StoreSession, resource: dict[str, Any], previous: dict[str, Any] | None
+    ) -> list[Issue]:
+        if previous is not None:
+            if _service_requests(s, previous) != _service_requests(s, resource):
+                raise FhirError.of(
+                    422, "business-rule", "A report cannot move to another service request", "basedOn"
+                )
+            return []
+        if resource.get("status") not in PERFORMED:
+            return []
+        return [
+            issue for sr in _service_requests(s, resource) for issue in _perform(repo, s, sr, resource, 1)
+        ]
+
+    def before_delete(self, repo: Repository, s: StoreSession, current: dict[str, Any]) -> None:
+        if current.get("status") in PERFORMED:
+            for sr in _service_requests(s, current):
+                _perform(repo, s, sr, current, -1)
+
+
+def _perform(
+    repo: Repository, s: StoreSession, sr_id: str, report: dict[str, Any], delta: int
+) -> list[Issue]:
+    request, version = read_with_version(s, "ServiceRequest", sr_id)
+    if report.get("subject", {}).get("reference") != request.get("subject", {}).get("reference"):
+        raise FhirError.of(
+            422, "business-rule", "The report's subject is not the service request's patient", "subject"
+        )
+    done, allowed = float(items.extension(request, items.EXT_DISPENSED) or 0), items.quantity(request)
+    if delta > 0:
+        _open(request, done, allowed)
+    total = max(done + delta, 0.0)
+    updated = dict(request)
+    items.set_extension(updated, items.EXT_DISPENSED, "valueDecimal", total)
+    updated["status"] = "completed" if total >= allowed else "active"
+    server_write(repo, s, updated, version)
+    return [information("informational", f"ServiceRequest/{sr_id}: performed {total:g} of {allowed:g}")]
+
+
+def _open(request: dict[str, Any], done: float, allowed: float) -> None:
+    status = request.get("status")
+    if status == "completed" or done >= allowed:
+        raise FhirError.of(409, "business-rule", "This service was already performed (once only)")
+    if status != "active":
+        raise FhirError.of(409, "business-rule", f"The service request is {status}: it cannot be performed")
+    expiry = items.extension(request, items.EXT_EXPIRY)
+    if expiry and date.today().isoformat() > str(expiry):
+        raise FhirError.of(422, "business-rule", f"The service request expired on {expiry}")

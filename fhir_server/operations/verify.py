@@ -1,0 +1,74 @@
+"""$verify: does a prescription's signature verify? For any pharmacy or paraclinic.
+
+`MedicationRequest/[id]/$verify`, `ServiceRequest/[id]/$verify`, or
+`[type]/$verify?prescription=ID`: every signature Provenance over the prescription's
+items is checked against the items as stored now and the signer's registered keys.
+Answers Parameters: valid (all items covered by a verifying signature), signer, and an
+OperationOutcome saying why not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+
+from fhir_server.api.context import ctx
+from fhir_server.api.http import fhir_response
+from fhir_server.eprescription import items, signature
+from fhir_server.eprescription.store_access import find, read
+from fhir_server.outcome import FhirError, error, information, operation_outcome
+from fhir_server.storage.base import StoreSession
+
+
+def verify_operation(type_: str | None, id_: str | None) -> Response:
+    with ctx().store.session() as s:
+        targets = _items(s, type_, id_)
+        ctx().repo.read(s, targets[0]["resourceType"], targets[0]["id"])  # the token may read it
+        signed, signer, reasons = _check(s, targets)
+    valid = len(signed) == len(targets)
+    issues = [information("informational", "The signature verifies")] if valid else reasons
+    if not valid and not reasons:
+        issues = [error("security", "The prescription is not signed")]
+    params = [
+        {"name": "valid", "valueBoolean": valid},
+        {"name": "outcome", "resource": operation_outcome(issues)},
+    ]
+    if signer:
+        params.insert(1, {"name": "signer", "valueReference": {"reference": signer}})
+    return fhir_response({"resourceType": "Parameters", "parameter": params})
+
+
+def _items(s: StoreSession, type_: str | None, id_: str | None) -> list[dict[str, Any]]:
+    if type_ in items.REQUEST_TYPES and id_:
+        item = read(s, type_, id_)
+        rx = items.group_value(item) if item else None
+    else:
+        rx = request.args.get("prescription")
+    if not rx:
+        raise FhirError.of(400, "invalid", "Name the prescription: [type]/[id]/$verify or ?prescription=ID")
+    found = find(s, "MedicationRequest", [("prescription", rx)]) + find(
+        s, "ServiceRequest", [("requisition", rx)]
+    )
+    if not found:
+        raise FhirError.of(404, "not-found", f"Prescription {rx} is not known")
+    return found
+
+
+def _check(s: StoreSession, targets: list[dict[str, Any]]) -> tuple[set[str], str | None, list[Any]]:
+    wanted = {f"{t['resourceType']}/{t['id']}": t for t in targets}
+    signed: set[str] = set()
+    signer, reasons = None, []
+    provenances = find(s, "Provenance", [("target", ",".join(wanted))], 50)
+    for prov in provenances:
+        refs = [str(r.get("reference")).split("/_history")[0] for r in prov.get("target") or []]
+        covered = [wanted[r] for r in refs if r in wanted]
+        for sig in signature.jose_signatures(prov):
+            who = str((sig.get("who") or {}).get("reference") or "")
+            verdict = signature.verify(str(sig.get("data")), covered, signature.practitioner_keys(s, who))
+            if verdict.valid and all(signature.signer_of(s, items.requester_ref(t)) == who for t in covered):
+                signed |= {r for r in refs if r in wanted}
+                signer = who
+            else:
+                reasons.append(error("security", verdict.reason))
+    return signed, signer, reasons

@@ -1,0 +1,69 @@
+"""An in-process server with the people of a prescription already stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from fhir_server.app import create_app
+from fhir_server.config import Settings
+from tests.eprescription.cycle_helpers import new_key, people
+
+FHIR = {"Content-Type": "application/fhir+json"}
+
+
+class Api:
+    """The Flask test client, speaking FHIR JSON."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def post(self, path: str, body: Any, status: int | None = 201, **headers: str) -> Any:
+        resp = self.client.post("/fhir/" + path, json=body, headers={**FHIR, **headers})
+        return self._check(resp, status)
+
+    def put(self, path: str, body: Any, status: int | None = 200) -> Any:
+        return self._check(self.client.put("/fhir/" + path, json=body, headers=FHIR), status)
+
+    def get(self, path: str, status: int | None = 200) -> Any:
+        return self._check(self.client.get("/fhir/" + path), status)
+
+    def delete(self, path: str, status: int | None = 200) -> Any:
+        return self._check(self.client.delete("/fhir/" + path), status)
+
+    @staticmethod
+    def _check(resp: Any, status: int | None) -> Any:
+        if status is not None:
+            assert resp.status_code == status, resp.get_data(as_text=True)
+        return resp.get_json(silent=True)
+
+
+@pytest.fixture
+def signing_key() -> dict[str, Any]:
+    return new_key()
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    def make(
+        accept_unsigned: bool = False, insured: bool = True, key: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[Flask, Api]:
+        monkeypatch.setenv("NOSKHE_ACCEPT_UNSIGNED", "1" if accept_unsigned else "0")
+        app = create_app(Settings(data_dir=tmp_path, auth=False))
+        api = Api(app.test_client())
+        for resource in people(insured=insured, key=key, **kw):
+            api.put(f"{resource['resourceType']}/{resource['id']}", resource, None)
+        return app, api
+
+    yield make
+
+
+@pytest.fixture
+def api(make_app: Any) -> Api:
+    """Unsigned prescriptions accepted (active at once): most tests are not about signing."""
+    return make_app(accept_unsigned=True)[1]  # type: ignore[no-any-return]

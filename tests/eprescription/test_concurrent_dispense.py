@@ -1,0 +1,54 @@
+"""Many pharmacies at once on one prescription, over real HTTP against the multi-worker
+server: exactly the allowed quantity is dispensed, never more."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import RunningServer
+from tests.eprescription.cycle_helpers import dispense, drug, people, prescriptions, submission
+
+HEADERS = {"Content-Type": "application/fhir+json"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NOSKHE_ACCEPT_UNSIGNED", "1")
+        srv = RunningServer(tmp_path_factory.mktemp("rx-server"), "--no-auth", workers=2)
+    for r in people():
+        requests.put(f"{srv.base}/{r['resourceType']}/{r['id']}", json=r, headers=HEADERS, timeout=10)
+    yield srv
+    srv.stop()
+
+
+def test_concurrent_dispenses_never_exceed_the_prescription(server: RunningServer, tmp_path: Path) -> None:
+    answer = requests.post(
+        f"{server.base}/MedicationRequest/$prescribe",
+        json=submission([drug("90043", 10, 1)]),
+        headers=HEADERS,
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    mr = prescriptions(answer.json())[0]["items"][0]  # 10 x (1 + 1 repeat) = 20 allowed
+
+    def one(i: int) -> int:
+        body = dispense(mr, 1, f"pharmacy-{1 + i % 2}")
+        return requests.post(
+            f"{server.base}/MedicationDispense", json=body, headers=HEADERS, timeout=60
+        ).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(one, range(32)))
+    assert statuses.count(201) == 20 and statuses.count(409) == 12, statuses
+    stored = requests.get(f"{server.base}/MedicationRequest/{mr['id']}", timeout=10).json()
+    assert stored["status"] == "completed"
+    found = requests.get(
+        f"{server.base}/MedicationDispense?prescription=MedicationRequest/{mr['id']}&_count=100", timeout=10
+    ).json()
+    assert sum(e["resource"]["quantity"]["value"] for e in found["entry"]) == 20
