@@ -9,6 +9,7 @@ nodes, so a type's node is built once however often it is used.
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass, field
 
 from fhir_server import definitions
@@ -135,6 +136,9 @@ def _base_type(suffix: str) -> str:
 
 
 _BUILDER = _Builder()
+# Nodes are registered before they are filled (types are recursive), so a second thread
+# must not see one half-built: building is serialised; cached lookups take no lock.
+_BUILD_LOCK = threading.RLock()
 
 
 @functools.cache
@@ -142,13 +146,15 @@ def resource_node(resource_type: str) -> Node:
     """Root node of a concrete resource type (KeyError if unknown)."""
     if resource_type not in definitions.resource_types():
         raise KeyError(resource_type)
-    return _BUILDER.node(resource_type)
+    with _BUILD_LOCK:
+        return _BUILDER.node(resource_type)
 
 
 @functools.cache
 def primitive_extension_node() -> Node:
     """Node of a primitive's ``_name`` companion object: only id and extension."""
-    element = _BUILDER.node("Element")
+    with _BUILD_LOCK:
+        element = _BUILDER.node("Element")
     return Node(
         name="Element",
         children={k: v for k, v in element.children.items() if k in ("id", "extension")},
