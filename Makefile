@@ -11,7 +11,7 @@ DATA ?= data
 $(BIN)/fhir-server: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,mongo]'
 	touch $@
 
 run: $(BIN)/fhir-server

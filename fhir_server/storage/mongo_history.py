@@ -1,0 +1,79 @@
+"""History on MongoDB: one document per version in the `history` collection.
+
+`q` is the store-wide write sequence (unique, from the `counters` collection), so history
+is ordered and paged exactly as the SQLite engine's AUTOINCREMENT `seq`: newest first,
+the cursor is "versions written before this sequence".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
+
+from fhir_server.storage.base import HistoryPage, HistoryQuery, ResourceVersion
+
+
+def history_doc(key: str, rv: ResourceVersion) -> dict[str, Any]:
+    return {
+        "_id": f"{key}/{rv.version}",
+        "t": rv.type,
+        "i": rv.id,
+        "v": rv.version,
+        "lu": rv.last_updated,
+        "d": rv.deleted,
+        "m": rv.method,
+        "b": rv.body,
+        "q": rv.seq,
+    }
+
+
+def from_history(doc: dict[str, Any]) -> ResourceVersion:
+    return ResourceVersion(
+        doc["t"], doc["i"], doc["v"], doc["lu"], doc["d"], doc.get("b"), doc["m"], doc["q"]
+    )
+
+
+def _filter(query: HistoryQuery) -> dict[str, Any]:
+    cond: dict[str, Any] = {}
+    if query.type is not None:
+        cond["t"] = query.type
+    if query.id is not None:
+        cond["i"] = query.id
+    if query.since is not None:
+        cond["lu"] = {"$gte": query.since}
+    return cond
+
+
+def history_page(coll: Collection[Any], session: ClientSession | None, query: HistoryQuery) -> HistoryPage:
+    if query.at is not None:
+        return _at_page(coll, session, query)
+    cond = _filter(query)
+    total = coll.count_documents(cond, session=session)
+    if query.before_seq is not None:
+        cond["q"] = {"$lt": query.before_seq}
+    docs = list(coll.find(cond, session=session).sort("q", -1).limit(query.count + 1))
+    versions = [from_history(d) for d in docs[: query.count]]
+    next_cursor = versions[-1].seq if len(docs) > query.count else None
+    return HistoryPage(versions, total, next_cursor)
+
+
+def _at_page(coll: Collection[Any], session: ClientSession | None, query: HistoryQuery) -> HistoryPage:
+    """Versions current at `query.at`: per resource, the newest version written by then."""
+    assert query.at is not None
+    cond = {**_filter(query), "lu": {"$lte": query.at, **({"$gte": query.since} if query.since else {})}}
+    latest: dict[tuple[str, str], tuple[int, int]] = {}
+    for d in coll.find(cond, {"t": 1, "i": 1, "v": 1, "q": 1}, session=session):
+        key = (d["t"], d["i"])
+        if key not in latest or d["v"] > latest[key][0]:
+            latest[key] = (d["v"], d["q"])
+    seqs = sorted((q for _, q in latest.values()), reverse=True)
+    total = len(seqs)
+    if query.before_seq is not None:
+        seqs = [q for q in seqs if q < query.before_seq]
+    page = seqs[: query.count + 1]
+    docs = {d["q"]: d for d in coll.find({"q": {"$in": page[: query.count]}}, session=session)}
+    versions = [from_history(docs[q]) for q in page[: query.count] if q in docs]
+    next_cursor = versions[-1].seq if len(page) > query.count and versions else None
+    return HistoryPage(versions, total, next_cursor)

@@ -1,0 +1,106 @@
+"""_include and _revinclude (with :iterate) for MongoDB searches; the same rounds and
+limits as the SQLite engine (`sqlite_include`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
+
+from fhir_server.search.plan import Hit, Include, SearchPlan
+
+MAX_INCLUDED = 1000
+MAX_ROUNDS = 4
+_CHUNK = 1000
+
+Key = tuple[str, str]
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+class _Includer:
+    def __init__(self, resources: Collection[Any], session: ClientSession | None) -> None:
+        self.resources = resources
+        self.session = session
+
+    def forward(self, inc: Include, ids: Sequence[str]) -> set[Key]:
+        """Targets referenced by `ids` (of inc.source_type) through the include's parameter."""
+        found: set[Key] = set()
+        for chunk in _chunks(sorted(ids)):
+            keys = [f"{inc.source_type}/{i}" for i in chunk]
+            for doc in self.resources.find({"_id": {"$in": keys}}, {"ref": 1}, session=self.session):
+                for ref in doc.get("ref", ()):
+                    if inc.param not in ("*", ref["p"]) or ref["u"] != "" or not ref["t"] or not ref["i"]:
+                        continue
+                    if inc.target_type and ref["t"] != inc.target_type:
+                        continue
+                    found.add((ref["t"], ref["i"]))
+        return found
+
+    def reverse(self, inc: Include, target_type: str, ids: Sequence[str]) -> set[Key]:
+        """Resources of inc.source_type that reference `ids` (of target_type)."""
+        if inc.target_type and inc.target_type != target_type:
+            return set()
+        found: set[Key] = set()
+        for chunk in _chunks(sorted(ids)):
+            element = {"p": inc.param, "i": {"$in": list(chunk)}, "t": target_type, "u": ""}
+            query = {"t": inc.source_type, "d": False, "ref": {"$elemMatch": element}}
+            for doc in self.resources.find(query, {"i": 1}, session=self.session):
+                found.add((inc.source_type, doc["i"]))
+        return found
+
+    def round(self, plan: SearchPlan, sources: Iterable[Key], iterate_only: bool) -> set[Key]:
+        grouped = _by_type(sources)
+        found: set[Key] = set()
+        for inc in plan.includes:
+            if (inc.iterate or not iterate_only) and inc.source_type in grouped:
+                found |= self.forward(inc, grouped[inc.source_type])
+        for inc in plan.revincludes:
+            if inc.iterate or not iterate_only:
+                for target_type, ids in grouped.items():
+                    found |= self.reverse(inc, target_type, ids)
+        return found
+
+    def read(self, keys: Iterable[Key]) -> list[Hit]:
+        hits: list[Hit] = []
+        for chunk in _chunks(sorted(f"{t}/{i}" for t, i in keys)):
+            query = {"_id": {"$in": list(chunk)}, "d": False}
+            docs = self.resources.find(query, {"t": 1, "i": 1, "b": 1}, session=self.session)
+            hits.extend(Hit(d["t"], d["i"], d.get("b")) for d in docs)
+        hits.sort(key=lambda h: (h.type, h.id))
+        return hits
+
+
+def _by_type(keys: Iterable[Key]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for t, i in keys:
+        grouped.setdefault(t, []).append(i)
+    return grouped
+
+
+def includes(
+    resources: Collection[Any], session: ClientSession | None, plan: SearchPlan, matches: Sequence[Hit]
+) -> list[Hit]:
+    """Resources included by the plan's _include/_revinclude for this page (not matches)."""
+    if not plan.includes and not plan.revincludes:
+        return []
+    includer = _Includer(resources, session)
+    seen: set[Key] = {(h.type, h.id) for h in matches}
+    frontier: set[Key] = set(seen)
+    result: list[Hit] = []
+    for round_ in range(MAX_ROUNDS):
+        new = includer.round(plan, frontier, iterate_only=round_ > 0) - seen
+        if not new:
+            break
+        hits = includer.read(new)[: MAX_INCLUDED - len(result)]
+        result.extend(hits)
+        seen |= new
+        frontier = {(h.type, h.id) for h in hits}
+        if len(result) >= MAX_INCLUDED:
+            break
+    return result

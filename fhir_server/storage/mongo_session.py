@@ -1,0 +1,324 @@
+"""A MongoDB store session: the StoreSession protocol on one multi-document transaction.
+
+MongoDB transactions are optimistic: a transaction that writes a document another open
+(or since-committed) transaction wrote fails at once with a `TransientTransactionError`
+instead of waiting for a lock, as SQLite's single writer would. Two rules make a write
+session behave like the SQLite engine's `BEGIN IMMEDIATE` anyway:
+
+1. **Claim before read.** In a write session `current()` writes to the document it reads
+   (`$inc` of a claim counter; for an absent resource, an upsert in `locks`), and a
+   search writes the `locks` document of each type it searches. Two read-check-write
+   units on the same resource (or two conditional creates on one type) therefore always
+   collide on a write, never both pass on a stale read (no write skew).
+2. **Retry with replay.** On a transient error the transaction is aborted and restarted
+   after a short back-off, and every operation the caller already saw is run again; if
+   each read returns what it returned before, the caller's decisions still hold and the
+   session carries on as if nothing happened. If a read now differs, the unit of work
+   cannot be salvaged: the caller gets a 409 conflict. The operation that failed is run
+   fresh, so the loser of a claim simply waits until the winner commits, then reads the
+   winner's version.
+
+Read sessions use no transaction: each read sees the latest committed data.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from pymongo import ReturnDocument
+from pymongo.client_session import ClientSession
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+
+from fhir_server.outcome import FhirError
+from fhir_server.storage.base import (
+    HistoryPage,
+    HistoryQuery,
+    ResourceVersion,
+    StoreUnavailable,
+    VersionConflict,
+)
+from fhir_server.storage.mongo_history import from_history, history_doc, history_page
+from fhir_server.storage.mongo_index import index_fields
+from fhir_server.storage.mongo_search import MongoSearch
+
+if TYPE_CHECKING:
+    from fhir_server.storage.mongo import MongoStore
+
+RETRY_SECONDS = 30.0  # as long as the SQLite engine's busy_timeout
+_CURRENT_FIELDS = {"t": 1, "i": 1, "v": 1, "lu": 1, "d": 1, "b": 1}
+
+
+def key_of(type_: str, id_: str) -> str:
+    return f"{type_}/{id_}"
+
+
+def from_resource(doc: dict[str, Any]) -> ResourceVersion:
+    return ResourceVersion(doc["t"], doc["i"], doc["v"], doc["lu"], doc["d"], doc.get("b"), "PUT", 0)
+
+
+def is_transient(exc: PyMongoError) -> bool:
+    if not isinstance(exc, OperationFailure):
+        return False
+    # WriteConflict and NoSuchTransaction carry the label on MongoDB; the codes are a fallback.
+    return exc.has_error_label("TransientTransactionError") or exc.code in (112, 251)
+
+
+def unavailable(exc: PyMongoError) -> StoreUnavailable:
+    text = str(exc)
+    for cut in (" (configured timeouts", ", Timeout:"):
+        text = text.split(cut, 1)[0]
+    return StoreUnavailable(f"MongoDB is unreachable: {text}")
+
+
+class _Diverged(Exception):
+    """A replayed read returned something else: the unit of work cannot be salvaged."""
+
+
+class MongoSession:
+    def __init__(self, store: MongoStore, write: bool) -> None:
+        self.store = store
+        self.write = write
+        self.db = store.db
+        self.resources = store.db.resources
+        self.history_coll = store.db.history
+        self.locks = store.db.locks
+        self._client_session: ClientSession | None = None
+        self._log: list[tuple[Callable[..., Any], tuple[Any, ...], Any, bool]] = []
+        self._replaying = False
+        self._claimed_types: set[str] = set()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        if not self.write:
+            return
+        self._client_session = self.store.client.start_session(causal_consistency=False)
+        self._start()
+
+    def _start(self) -> None:
+        assert self._client_session is not None
+        self._client_session.start_transaction()
+
+    def commit(self) -> None:
+        if self._client_session is None:
+            return
+        deadline = time.monotonic() + RETRY_SECONDS
+        attempt = 0
+        while True:
+            try:
+                self._client_session.commit_transaction()
+                return
+            except ConnectionFailure as exc:
+                raise unavailable(exc) from exc
+            except OperationFailure as exc:
+                if not is_transient(exc) or time.monotonic() > deadline:
+                    raise
+                attempt += 1
+                self._restart(attempt, deadline)
+
+    def end(self, ok: bool) -> None:
+        cs = self._client_session
+        if cs is None:
+            return
+        try:
+            if not ok and cs.in_transaction:
+                cs.abort_transaction()
+        except PyMongoError:
+            pass  # the server aborts it anyway when the session expires
+        finally:
+            cs.end_session()
+            self._client_session = None
+
+    # -- retry and replay -----------------------------------------------------------------
+
+    def _run(self, fn: Callable[..., Any], *args: Any, is_write: bool = False) -> Any:
+        """Run one operation (retrying transient failures) and log it for replay."""
+        deadline = time.monotonic() + RETRY_SECONDS
+        attempt = 0
+        while True:
+            try:
+                result = fn(*args)
+                break
+            except ConnectionFailure as exc:
+                raise unavailable(exc) from exc
+            except OperationFailure as exc:
+                if self._client_session is None or not is_transient(exc) or time.monotonic() > deadline:
+                    raise
+                attempt += 1
+                self._restart(attempt, deadline)
+        if self._client_session is not None:
+            self._log.append((fn, args, result, is_write))
+        return result
+
+    def _restart(self, attempt: int, deadline: float) -> None:
+        """Abort, back off, start a new transaction and replay the log (until it holds)."""
+        assert self._client_session is not None
+        while True:
+            try:
+                if self._client_session.in_transaction:
+                    self._client_session.abort_transaction()
+            except PyMongoError:
+                pass
+            time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
+            self._start()
+            try:
+                self._replay()
+                return
+            except ConnectionFailure as exc:
+                raise unavailable(exc) from exc
+            except OperationFailure as exc:
+                if not is_transient(exc) or time.monotonic() > deadline:
+                    raise
+                attempt += 1
+            except (_Diverged, VersionConflict) as exc:
+                raise FhirError.of(
+                    409, "conflict", "A concurrent transaction changed data this one had read; retry"
+                ) from exc
+
+    def _replay(self) -> None:
+        for fn, args, result, is_write in self._log:
+            again = fn(*args)
+            if not is_write and again != result:
+                raise _Diverged()
+
+    # -- StoreSession ---------------------------------------------------------------------
+
+    def current(self, type_: str, id_: str) -> ResourceVersion | None:
+        fn = self._claim_current if self._client_session is not None else self._read_current
+        result: ResourceVersion | None = self._run(fn, type_, id_)
+        return result
+
+    def _read_current(self, type_: str, id_: str) -> ResourceVersion | None:
+        doc = self.resources.find_one(
+            {"_id": key_of(type_, id_)}, _CURRENT_FIELDS, session=self._client_session
+        )
+        return from_resource(doc) if doc else None
+
+    def _claim_current(self, type_: str, id_: str) -> ResourceVersion | None:
+        key = key_of(type_, id_)
+        doc = self.resources.find_one_and_update(
+            {"_id": key},
+            {"$inc": {"claim": 1}},
+            projection=_CURRENT_FIELDS,
+            return_document=ReturnDocument.AFTER,
+            session=self._client_session,
+        )
+        if doc is None:
+            self.locks.update_one({"_id": key}, {"$inc": {"n": 1}}, upsert=True, session=self._client_session)
+            return None
+        return from_resource(doc)
+
+    def version(self, type_: str, id_: str, version: int) -> ResourceVersion | None:
+        result: ResourceVersion | None = self._run(self._version, type_, id_, version)
+        return result
+
+    def _version(self, type_: str, id_: str, version: int) -> ResourceVersion | None:
+        doc = self.history_coll.find_one(
+            {"_id": f"{key_of(type_, id_)}/{version}"}, session=self._client_session
+        )
+        return from_history(doc) if doc else None
+
+    def put(self, rv: ResourceVersion, index: Sequence[Any], expected_version: int | None) -> ResourceVersion:
+        if self._client_session is None:
+            raise StoreUnavailable("writes need a write session")
+        seq = self.store.next_seq()
+        written: ResourceVersion = self._run(
+            self._put, replace(rv, seq=seq), index_fields(index), expected_version, is_write=True
+        )
+        return written
+
+    def _put(self, rv: ResourceVersion, fields: dict[str, Any], expected: int | None) -> ResourceVersion:
+        key = key_of(rv.type, rv.id)
+        doc = {
+            "_id": key,
+            "t": rv.type,
+            "i": rv.id,
+            "v": rv.version,
+            "lu": rv.last_updated,
+            "d": rv.deleted,
+            "b": rv.body,
+            **fields,
+        }
+        cs = self._client_session
+        if expected is None:
+            res = self.resources.update_one({"_id": key}, {"$setOnInsert": doc}, upsert=True, session=cs)
+            ok = res.upserted_id is not None
+        else:
+            ok = self.resources.replace_one({"_id": key, "v": expected}, doc, session=cs).matched_count == 1
+        if not ok:
+            found = self.resources.find_one({"_id": key}, {"v": 1}, session=cs)
+            raise VersionConflict(
+                f"{rv.type}/{rv.id}: expected {expected}, found {found['v'] if found else None}"
+            )
+        self.history_coll.insert_one(history_doc(key, rv), session=cs)
+        return rv
+
+    def history(self, query: HistoryQuery) -> HistoryPage:
+        page: HistoryPage = self._run(history_page, self.history_coll, self._client_session, query)
+        return page
+
+    def search(self, plan: Any) -> Any:
+        if self._client_session is not None:
+            self._claim_types(plan.types or ("*",))
+        return self._run(self._search, plan)
+
+    def _claim_types(self, types: Sequence[str]) -> None:
+        """Searches inside a write unit (conditional interactions) serialise per type."""
+        new = [t for t in types if t not in self._claimed_types]
+        for type_ in new:
+            self._run(self._claim_type, type_, is_write=True)
+            self._claimed_types.add(type_)
+
+    def _claim_type(self, type_: str) -> None:
+        self.locks.update_one(
+            {"_id": f"search:{type_}"}, {"$inc": {"n": 1}}, upsert=True, session=self._client_session
+        )
+
+    def _search(self, plan: Any) -> Any:
+        return MongoSearch(self.resources, self._client_session).execute(plan)
+
+    def read_many(self, keys: Sequence[tuple[str, str]]) -> list[ResourceVersion]:
+        result: list[ResourceVersion] = self._run(self._read_many, tuple(keys))
+        return result
+
+    def _read_many(self, keys: Sequence[tuple[str, str]]) -> list[ResourceVersion]:
+        out: list[ResourceVersion] = []
+        for start in range(0, len(keys), 1000):
+            ids = [key_of(t, i) for t, i in keys[start : start + 1000]]
+            docs = self.resources.find(
+                {"_id": {"$in": ids}, "d": False}, _CURRENT_FIELDS, session=self._client_session
+            )
+            out.extend(from_resource(d) for d in docs)
+        return out
+
+    def iter_current(self, type_: str | None, batch: int = 500) -> Iterator[ResourceVersion]:
+        last: tuple[str, str] | None = None
+        while True:
+            docs: list[ResourceVersion] = self._run(self._current_batch, type_, last, batch)
+            if not docs:
+                return
+            yield from docs
+            last = (docs[-1].type, docs[-1].id)
+
+    def _current_batch(
+        self, type_: str | None, last: tuple[str, str] | None, batch: int
+    ) -> list[ResourceVersion]:
+        cond: dict[str, Any] = {"d": False}
+        if type_ is not None:
+            cond["t"] = type_
+        if last is not None:
+            cond["$or"] = [{"t": {"$gt": last[0]}}, {"t": last[0], "i": {"$gt": last[1]}}]
+        docs = self.resources.find(cond, _CURRENT_FIELDS, session=self._client_session)
+        return [from_resource(d) for d in docs.sort([("t", 1), ("i", 1)]).limit(batch)]
+
+    def replace_index(self, type_: str, id_: str, index: Sequence[Any]) -> None:
+        if self._client_session is None:
+            raise StoreUnavailable("writes need a write session")
+        self._run(self._replace_index, key_of(type_, id_), index_fields(index), is_write=True)
+
+    def _replace_index(self, key: str, fields: dict[str, Any]) -> None:
+        self.resources.update_one({"_id": key}, {"$set": fields}, session=self._client_session)

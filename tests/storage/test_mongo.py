@@ -1,0 +1,156 @@
+"""MongoDB-only behaviour: topology checks, unreachable servers, indexes, and the
+transaction retry that SQLite never needs (its writers wait on one lock instead)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "conformance"))
+
+from noskhe_test_servers import MONGO_ENV, SecantusServer, free_port, with_database
+
+from fhir_server.app import create_app
+from fhir_server.config import Settings
+from fhir_server.outcome import FhirError
+from fhir_server.storage import open_store
+from fhir_server.storage.base import HistoryQuery, ResourceVersion, StoreUnavailable
+from fhir_server.storage.mongo import MongoStore
+
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
+
+
+@pytest.fixture(scope="module")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    configured = os.environ.get(MONGO_ENV)
+    if configured:
+        yield configured
+        return
+    server = SecantusServer(tmp_path_factory.mktemp("secantus") / "data")
+    yield server.uri
+    server.stop()
+
+
+@pytest.fixture
+def mongo_store(mongo_uri: str) -> Iterator[MongoStore]:
+    store = MongoStore(with_database(mongo_uri, f"noskhe_m_{uuid.uuid4().hex[:12]}"))
+    yield store
+    store.client.drop_database(store.db.name)
+    store.close()
+
+
+def pv(id_: str, n: int) -> ResourceVersion:
+    body = f'{{"resourceType":"Patient","id":"{id_}"}}'.encode()
+    return ResourceVersion("Patient", id_, n, "2026-01-01T00:00:00.000Z", False, body)
+
+
+def test_open_store_selects_mongodb_and_creates_indexes_idempotently(mongo_store: MongoStore) -> None:
+    again = open_store("unused", mongo_store.url)
+    assert isinstance(again, MongoStore) and again.transactions
+    names = set(mongo_store.db.resources.index_information())
+    assert {"type_id", "token", "string", "reference", "date"} <= names
+    assert "resource_seq" in mongo_store.db.history.index_information()
+    again.close()
+
+
+def test_a_conflict_that_invalidates_a_read_is_a_409(mongo_store: MongoStore) -> None:
+    """A unit of work whose earlier read went stale cannot be replayed: 409, nothing written."""
+    with pytest.raises(FhirError) as err, mongo_store.session(write=True) as a:
+        before = a.history(HistoryQuery(type="Patient"))
+        with mongo_store.session(write=True) as b:  # commits while `a` is open
+            b.put(pv("y", 1), [], None)
+        assert a.current("Patient", "y") is None  # a's snapshot predates b
+        assert before.total == 0
+        a.put(pv("y", 1), [], None)  # write-write conflict; replaying a's history read fails
+    assert err.value.status == 409
+    with mongo_store.session() as s:
+        assert s.history(HistoryQuery(type="Patient")).total == 1
+
+
+def test_a_conflict_on_an_unread_document_is_retried_transparently(mongo_store: MongoStore) -> None:
+    with mongo_store.session(write=True) as s:
+        s.put(pv("z", 1), [], None)
+    with mongo_store.session(write=True) as a:
+        a.put(pv("other", 1), [], None)
+        with mongo_store.session(write=True) as b:
+            current = b.current("Patient", "z")
+            assert current is not None
+            b.put(pv("z", 2), [], 1)
+        current = a.current("Patient", "z")  # conflicts (b wrote z after a began): retried
+        assert current is not None and current.version == 2
+        a.put(pv("z", 3), [], 2)
+    with mongo_store.session() as s:
+        assert [v.version for v in s.history(HistoryQuery(type="Patient", id="z")).versions] == [3, 2, 1]
+
+
+def test_unreachable_at_start_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    port = free_port()
+    url = f"mongodb://127.0.0.1:{port}/noskhe?serverSelectionTimeoutMS=300&connectTimeoutMS=300"
+    store = MongoStore(url)  # the store itself stays lazy: reports, does not raise
+    assert store.ping() is False
+    with pytest.raises(StoreUnavailable, match=f"cannot reach MongoDB at 127.0.0.1:{port}"), store.session():
+        pass
+    store.close()
+    with pytest.raises(SystemExit) as exit_:
+        open_store("unused", url)  # what `fhir-server serve --store` calls at start
+    assert exit_.value.code == 3
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"fhir-server: cannot reach MongoDB at 127.0.0.1:{port}") and "\n" not in err
+    assert "Topology" not in err
+
+
+def test_server_lost_during_requests_gives_503_then_recovers(tmp_path: Path) -> None:
+    if os.environ.get(MONGO_ENV):
+        pytest.skip("stops and restarts a server of its own")
+    server = SecantusServer(tmp_path / "db")
+    url = with_database(server.uri, "noskhe") + "?serverSelectionTimeoutMS=500&connectTimeoutMS=500"
+    store = MongoStore(url)
+    client = create_app(Settings(data_dir=tmp_path, auth=False), store=store).test_client()
+    try:
+        kept = {"resourceType": "Patient", "id": "kept"}
+        r = client.put("/fhir/Patient/kept", json=kept, headers=FHIR_JSON)
+        assert r.status_code == 201
+        server.stop()
+        for r in (
+            client.get("/fhir/Patient/kept"),
+            client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=FHIR_JSON),
+            client.get("/fhir/Patient?_id=kept"),
+            client.get("/fhir/Patient/kept/_history"),
+        ):
+            assert r.status_code == 503 and r.get_json()["resourceType"] == "OperationOutcome"
+        assert client.get("/readyz").status_code == 503
+        server.start()
+        assert client.get("/readyz").status_code == 200
+        assert client.get("/fhir/Patient/kept").status_code == 200
+    finally:
+        store.close()
+        server.stop()
+
+
+def test_standalone_server_serves_reads_and_refuses_writes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    if os.environ.get(MONGO_ENV):
+        pytest.skip("needs a standalone server of its own")
+    server = SecantusServer(tmp_path / "standalone", "--standalone")
+    try:
+        store = MongoStore(with_database(server.uri, "noskhe"))
+        assert store.transactions is False
+        assert "standalone server" in caplog.text and "replica set" in caplog.text
+        with store.session() as s:
+            assert s.current("Patient", "x") is None
+        with pytest.raises(FhirError) as err, store.session(write=True):
+            pass
+        assert err.value.status == 503 and "replica set" in str(err.value)
+        client = create_app(Settings(data_dir=tmp_path, auth=False), store=store).test_client()
+        r = client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=FHIR_JSON)
+        assert r.status_code == 503 and "replica set" in r.get_data(as_text=True)
+        assert client.get("/fhir/Patient?gender=male").status_code == 200
+        store.close()
+    finally:
+        server.stop()
