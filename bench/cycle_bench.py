@@ -1,61 +1,215 @@
-"""Full e-prescription cycles per second, in process (no HTTP): prescribe a signed
-two-drug prescription (rules, eligibility, signature verification), then dispense both.
+"""Full e-prescription cycles per second: admit, prescribe a signed two-drug prescription
+(eligibility, rules, duplicate checks, signature verification, SMS), dispense both.
 
-    .venv/bin/python bench/cycle_bench.py --cycles 200 [--store mongodb://...]
+    .venv/bin/python bench/cycle_bench.py --http [--clients 4] [--seconds 20] [--store URL]
+    .venv/bin/python bench/cycle_bench.py --cycles 200 [--store URL]     # in process, no HTTP
 
-Not a test. Each cycle uses a new patient so duplicate and duplicate-therapy checks do
-not refuse it. The HTTP and MongoDB figures are still to be taken (see the issue).
+`--http` starts the real server (gunicorn, 2 workers, `--no-auth`, signatures required)
+in a temp directory and drives it with `--clients` threads; it reports cycles/s, the p50
+and p99 of one cycle, and the p50/p99 of the pharmacy's lookup (open prescriptions by
+national code and tracking code, prescriber included) at the end, on what was written.
+Not a test. Each cycle uses a new patient, so duplicate checks never refuse it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import statistics
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import requests
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fhir_server.app import create_app
-from fhir_server.config import Settings
-from tests.eprescription.cycle_helpers import dispense, drug, new_key, people, prescriptions, submission
+from tests.eprescription.cycle_helpers import (
+    NATIONAL,
+    TRACKING,
+    dispense,
+    drug,
+    new_key,
+    people,
+    prescriptions,
+    submission,
+)
 
 H = {"Content-Type": "application/fhir+json"}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cycles", type=int, default=200)
-    ap.add_argument("--store", default=None)
-    args = ap.parse_args()
-    key = new_key()
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(Settings(data_dir=Path(tmp), auth=False, store_url=args.store))
-        client = app.test_client()
-        for r in people(key=key):
-            client.put(f"/fhir/{r['resourceType']}/{r['id']}", json=r, headers=H)
-        patient = next(r for r in people() if r["resourceType"] == "Patient")
-        started = time.perf_counter()
-        for i in range(args.cycles):
-            cycle(client, patient, key, i)
-        elapsed = time.perf_counter() - started
-    print(f"{args.cycles} cycles in {elapsed:.2f} s: {args.cycles / elapsed:.1f} cycles/s")
+def national_code(n: int) -> str:
+    """A valid national code (mod-11 check digit) for a number."""
+    body = f"{n % 10**9:09d}"
+    r = sum(int(d) * (10 - i) for i, d in enumerate(body)) % 11
+    return body + str(r if r < 2 else 11 - r)
 
 
-def cycle(client: Any, patient: dict[str, Any], key: dict[str, Any], i: int) -> None:
-    pid = f"bench-{i}"
-    client.put(f"/fhir/Patient/{pid}", json={**patient, "id": pid}, headers=H)
+class Http:
+    """requests, one session per thread."""
+
+    def __init__(self, base: str) -> None:
+        self.base, self.local = base, threading.local()
+
+    def __call__(self, method: str, path: str, body: Any = None, **params: Any) -> tuple[int, Any]:
+        if not hasattr(self.local, "s"):
+            self.local.s = requests.Session()
+        r = self.local.s.request(
+            method, f"{self.base}/{path}", json=body, params=params, headers=H, timeout=60
+        )
+        return r.status_code, r.json() if r.content else None
+
+
+class InProcess:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __call__(self, method: str, path: str, body: Any = None, **params: Any) -> tuple[int, Any]:
+        r = self.client.open(f"/fhir/{path}", method=method, json=body, query_string=params, headers=H)
+        return r.status_code, r.get_json(silent=True)
+
+
+def setup(call: Any, key: dict[str, Any]) -> dict[str, Any]:
+    for r in people(key=key):
+        status, _ = call("PUT", f"{r['resourceType']}/{r['id']}", r)
+        assert status in (200, 201), (status, r["resourceType"])
+    return next(r for r in people() if r["resourceType"] == "Encounter")
+
+
+def cycle(call: Any, key: dict[str, Any], encounter: dict[str, Any], i: int) -> tuple[str, str]:
+    pid, code = f"bench-{i}", national_code(100_000 + i)
+    patient = next(r for r in people(national_code=code) if r["resourceType"] == "Patient")
+    assert call("PUT", f"Patient/{pid}", {**patient, "id": pid})[0] in (200, 201)
+    visit = {k: v for k, v in encounter.items() if k != "id"}
+    status, admitted = call("POST", "Encounter", {**visit, "subject": {"reference": f"Patient/{pid}"}})
+    assert status == 201, admitted
     items = [drug("00077", 20), drug("90043", 30)]
     for item in items:
         item["subject"] = {"reference": f"Patient/{pid}"}
+        item["encounter"] = {"reference": f"Encounter/{admitted['id']}"}
         del item["insurance"]
-    answer = client.post("/fhir/MedicationRequest/$prescribe", json=submission(items, key), headers=H)
-    assert answer.status_code == 200, answer.get_data(as_text=True)
-    for mr in prescriptions(answer.get_json())[0]["items"]:
-        given = client.post("/fhir/MedicationDispense", json=dispense(mr, 10), headers=H)
-        assert given.status_code == 201, given.get_data(as_text=True)
+    status, answer = call("POST", "MedicationRequest/$prescribe", submission(items, key))
+    assert status == 200, answer
+    rx = prescriptions(answer)[0]
+    assert rx["status"] == "active", rx
+    for mr in rx["items"]:
+        status, given = call("POST", "MedicationDispense", dispense(mr, 10))
+        assert status == 201, given
+    return code, str(rx["trackingCode"])
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def lookups(call: Any, found: list[tuple[str, str]], n: int) -> list[float]:
+    times = []
+    for code, tracking in (found * (n // max(len(found), 1) + 1))[:n]:
+        started = time.perf_counter()
+        status, bundle = call(
+            "GET",
+            "MedicationRequest",
+            **{
+                "subject:Patient.identifier": f"{NATIONAL}|{code}",
+                "identifier": f"{TRACKING}|{tracking}",
+                "_include": "MedicationRequest:requester",
+            },
+        )
+        times.append((time.perf_counter() - started) * 1000)
+        assert status == 200 and len(bundle["entry"]) == 3, bundle
+    return times
+
+
+def run_http(args: argparse.Namespace, key: dict[str, Any]) -> dict[str, Any]:
+    from tests.conftest import RunningServer
+
+    os.environ["NOSKHE_ACCEPT_UNSIGNED"] = "0"
+    extra = ["--no-auth", *(["--store", args.store] if args.store else [])]
+    with tempfile.TemporaryDirectory() as tmp:
+        server = RunningServer(Path(tmp), *extra, workers=args.workers)
+        try:
+            call = Http(server.base)
+            encounter = setup(call, key)
+            for i in range(5):  # warm up both workers
+                cycle(call, key, encounter, 10_000_000 + i)
+            counter, lock, latencies, found = iter(range(10**9)), threading.Lock(), [], []
+            deadline = time.monotonic() + args.seconds
+
+            def worker() -> None:
+                while time.monotonic() < deadline:
+                    with lock:
+                        i = next(counter)
+                    started = time.perf_counter()
+                    done = cycle(call, key, encounter, i)
+                    with lock:
+                        latencies.append((time.perf_counter() - started) * 1000)
+                        found.append(done)
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(args.clients) as pool:
+                for f in [pool.submit(worker) for _ in range(args.clients)]:
+                    f.result()
+            elapsed = time.perf_counter() - started
+            lookup = lookups(call, found, 300)
+        finally:
+            server.stop()
+    return {
+        "mode": "http",
+        "store": args.store or "sqlite",
+        "workers": args.workers,
+        "clients": args.clients,
+        "cycles": len(latencies),
+        "cycles_per_s": round(len(latencies) / elapsed, 1),
+        "cycle_ms": {"p50": round(percentile(latencies, 50), 1), "p99": round(percentile(latencies, 99), 1)},
+        "lookup_ms": {
+            "p50": round(statistics.median(lookup), 2),
+            "p99": round(percentile(lookup, 99), 2),
+            "stored_prescriptions": len(found),
+        },
+    }
+
+
+def run_in_process(args: argparse.Namespace, key: dict[str, Any]) -> dict[str, Any]:
+    import logging
+
+    from fhir_server.app import create_app
+    from fhir_server.config import Settings
+
+    os.environ["NOSKHE_ACCEPT_UNSIGNED"] = "0"
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(Settings(data_dir=Path(tmp), auth=False, store_url=args.store))
+        logging.getLogger("noskhe").setLevel(logging.WARNING)
+        call = InProcess(app.test_client())
+        encounter = setup(call, key)
+        started = time.perf_counter()
+        for i in range(args.cycles):
+            cycle(call, key, encounter, i)
+        elapsed = time.perf_counter() - started
+    return {
+        "mode": "in-process",
+        "store": args.store or "sqlite",
+        "cycles_per_s": round(args.cycles / elapsed, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--http", action="store_true", help="against the real server over HTTP")
+    ap.add_argument("--cycles", type=int, default=200, help="in process: how many cycles")
+    ap.add_argument("--seconds", type=float, default=20, help="over HTTP: how long")
+    ap.add_argument("--clients", type=int, default=4, help="over HTTP: concurrent clients")
+    ap.add_argument("--workers", type=int, default=2, help="over HTTP: gunicorn workers")
+    ap.add_argument("--store", default=None, help="mongodb://... (default: SQLite in a temp dir)")
+    args = ap.parse_args()
+    key = new_key()
+    result = run_http(args, key) if args.http else run_in_process(args, key)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

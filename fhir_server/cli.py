@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from fhir_server.config import Settings
+from fhir_server.eprescription import keys_cli
 from smart_auth.cli import register_cli as register_auth_cli
 from smart_auth.cli import run as run_auth_cli
 
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_args(imp)
     imp.add_argument("file", type=Path)
     register_auth_cli(sub)  # clients, users, keys
+    keys_cli.register_cli(sub)  # practitioners add-key
     return parser
 
 
@@ -50,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if hasattr(args, "auth_handler"):
         return run_auth_cli(args)
+    if args.command == "practitioners":
+        return keys_cli.run(args)
     settings = Settings(data_dir=args.data, store_url=args.store)
     if args.command == "serve":
         settings.host, settings.port, settings.auth = args.host, args.port, not args.no_auth

@@ -9,7 +9,14 @@ from pathlib import Path
 from smart_auth.scopes import ScopeSet
 
 DEFAULT_ROLES_FILE = Path(__file__).parent / "data" / "roles.json"
-ROLE_NAMES = ("prescriber", "pharmacist", "paraclinic", "insurer", "patient", "admin")
+
+
+def _role_names(path: Path) -> tuple[str, ...]:
+    return tuple(k for k in json.loads(path.read_text(encoding="utf-8")) if not k.startswith("_"))
+
+
+# The roles are the data file's: adding one there (say, a clinic's receptionist) is enough.
+ROLE_NAMES = _role_names(DEFAULT_ROLES_FILE)
 
 
 @dataclass(frozen=True)

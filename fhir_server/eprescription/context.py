@@ -8,12 +8,14 @@ from typing import Any
 
 from fhir_server.eprescription import items
 from fhir_server.eprescription.rules_engine import RuleContext
-from fhir_server.eprescription.store_access import find, read
+from fhir_server.eprescription.store_access import cached, find, read, read_shared
+from fhir_server.outcome import FhirError
 from fhir_server.storage.base import StoreSession
 
 SPECIALTY_SYSTEM = "http://noskhe.ir/fhir/CodeSystem/specialty"
 LOOKBACK_DAYS = 90
 OPEN_DRUG = "active,completed"
+CALLED_OFF = frozenset({"cancelled", "entered-in-error"})
 
 
 def specialties(s: StoreSession, requester: str | None) -> frozenset[str] | None:
@@ -52,9 +54,25 @@ def patient_history(s: StoreSession, patient_id: str, today: date) -> list[dict[
 
 
 def encounter_is_outpatient(s: StoreSession, item: dict[str, Any]) -> bool:
-    encounter = read(s, "Encounter", items.ref_id(item.get("encounter"), "Encounter"))
+    encounter = read_shared(s, "Encounter", items.ref_id(item.get("encounter"), "Encounter"))
     code = ((encounter or {}).get("class") or {}).get("code")
     return code not in ("IMP", "ACUTE", "NONAC")
+
+
+def check_encounter(s: StoreSession, item: dict[str, Any]) -> None:
+    """The visit a prescription is written in: the patient's own, and not called off."""
+    ref = (item.get("encounter") or {}).get("reference")
+    if not ref:
+        return
+    encounter = read_shared(s, "Encounter", items.ref_id(item.get("encounter"), "Encounter"))
+    if encounter is None:
+        raise FhirError.of(422, "business-rule", f"{ref} is not a known Encounter", "encounter")
+    if (encounter.get("subject") or {}).get("reference") != (item.get("subject") or {}).get("reference"):
+        raise FhirError.of(422, "business-rule", f"{ref} is another patient's visit", "encounter")
+    if encounter.get("status") in CALLED_OFF:
+        raise FhirError.of(
+            422, "business-rule", f"{ref} is {encounter['status']}: prescribe in a current visit", "encounter"
+        )
 
 
 def rule_context(
@@ -62,7 +80,7 @@ def rule_context(
 ) -> RuleContext:
     """The context for one item; `siblings` are the other items of its prescription."""
     pid = items.patient_id(item) or ""
-    history = patient_history(s, pid, today) if pid else []
+    history = cached(s, ("history", pid, today), lambda: patient_history(s, pid, today)) if pid else []
     own = items.group_value(item)
     earlier = [h for h in history if items.group_value(h) != own]
     active_drugs = [
@@ -70,8 +88,10 @@ def rule_context(
     ]
     return RuleContext(
         insurer=insurer,
-        patient=read(s, "Patient", pid),
-        specialties=specialties(s, items.requester_ref(item)),
+        patient=read_shared(s, "Patient", pid),
+        specialties=cached(
+            s, ("specialties", items.requester_ref(item)), lambda: specialties(s, items.requester_ref(item))
+        ),
         others=[*siblings, *active_drugs],
         history=earlier,
         outpatient=encounter_is_outpatient(s, item),

@@ -15,13 +15,18 @@ import hashlib
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from fhir_server.eprescription import context, eligibility, items, notify
+from fhir_server.eprescription import context, eligibility, items, notify, paper
 from fhir_server.eprescription.config import EPrescriptionConfig
-from fhir_server.eprescription.ids import TRACKING_SYSTEM, new_prescription_id, new_tracking_code
+from fhir_server.eprescription.ids import (
+    TRACKING_SYSTEM,
+    is_prescription_id,
+    new_prescription_id,
+    new_tracking_code,
+)
 from fhir_server.eprescription.messages import issue
 from fhir_server.eprescription.policy import Policy
 from fhir_server.eprescription.rules_engine import evaluate
-from fhir_server.eprescription.store_access import find, memo, read
+from fhir_server.eprescription.store_access import find, memo, read_shared
 from fhir_server.outcome import FhirError, Issue, has_errors
 from fhir_server.repository.meta import now_instant
 from fhir_server.storage.base import StoreSession
@@ -44,12 +49,17 @@ class PrescriptionRule:
     def before_write(
         self, repo: Repository, s: StoreSession, resource: dict[str, Any], previous: dict[str, Any] | None
     ) -> list[Issue]:
-        if (
-            previous is not None
-            or not items.is_eprescription(resource)
-            or items.extension(resource, items.EXT_PAPER)
-        ):
-            return []  # changes.py and paper.py own those
+        if previous is not None or not items.is_eprescription(resource):
+            return []  # changes.py owns changes
+        if items.extension(resource, items.EXT_PAPER):
+            if paper.writing_paper(s):
+                return []  # paper.py applied the rules
+            raise FhirError.of(
+                422,
+                "business-rule",
+                "A paper prescription is recorded by the dispensing pharmacy with "
+                "MedicationDispense/$record-paper",
+            )
         return self.new_item(s, resource)
 
     def before_delete(self, repo: Repository, s: StoreSession, current: dict[str, Any]) -> None:
@@ -57,10 +67,11 @@ class PrescriptionRule:
 
     def new_item(self, s: StoreSession, item: dict[str, Any]) -> list[Issue]:
         pid = items.patient_id(item)
-        if pid is None or read(s, "Patient", pid) is None:
+        if pid is None or read_shared(s, "Patient", pid) is None:
             raise FhirError.of(
                 422, "business-rule", "A prescription item needs subject: an existing Patient", "subject"
             )
+        context.check_encounter(s, item)
         item.setdefault("authoredOn", now_instant())
         issued = date.fromisoformat(items.issued_on(item))
         type_ = self._type(item)
@@ -92,7 +103,7 @@ class PrescriptionRule:
         groups: dict[tuple[str, ...], dict[str, Any]] = memo(s).setdefault("groups", {})
         key = (placeholder, pid, type_)
         if key not in groups:
-            if placeholder and _issued(s, placeholder):
+            if placeholder and is_prescription_id(placeholder) and _issued(s, placeholder):
                 raise FhirError.of(
                     422,
                     "business-rule",
@@ -102,7 +113,7 @@ class PrescriptionRule:
             tracking = (
                 memo(s).setdefault("tracking", {}).setdefault((placeholder, pid), _unused_tracking(s, pid))
             )
-            groups[key] = {"id": _unused_id(s, issued), "tracking": tracking, "items": [], "flags": set()}
+            groups[key] = {"id": unused_id(s, issued), "tracking": tracking, "items": [], "flags": set()}
         group = groups[key]
         items.set_group(item, group["id"])
         items.set_identifier(item, TRACKING_SYSTEM, group["tracking"])
@@ -182,7 +193,7 @@ class PrescriptionRule:
         items.set_identifier(item, items.FINGERPRINT_SYSTEM, fingerprint)
 
     def _queue_sms(self, s: StoreSession, pid: str, group: dict[str, Any]) -> None:
-        mobile = notify.patient_mobile(read(s, "Patient", pid))
+        mobile = notify.patient_mobile(read_shared(s, "Patient", pid))
         if mobile is None:
             return
         tracking = group["tracking"]
@@ -203,7 +214,7 @@ def _issued(s: StoreSession, value: str) -> bool:
     )
 
 
-def _unused_id(s: StoreSession, issued: date) -> str:
+def unused_id(s: StoreSession, issued: date) -> str:
     for _ in range(10):
         candidate = new_prescription_id(issued)
         if not _issued(s, candidate):

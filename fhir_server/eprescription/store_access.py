@@ -9,6 +9,7 @@ version the rule read, so a concurrent change makes one of the two writers fail.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -39,6 +40,23 @@ def read(s: StoreSession, type_: str, id_: str | None) -> dict[str, Any] | None:
     if rv is None or rv.deleted or rv.body is None:
         return None
     found: dict[str, Any] = orjson.loads(rv.body)
+    return found
+
+
+def cached(s: StoreSession, key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+    """`load()` once per session (one transaction): what a prescription's items share.
+
+    For what the workflow reads and does not write in that transaction (the patient,
+    the prescriber's roles, the encounter, the patient's earlier prescriptions)."""
+    store = memo(s).setdefault("cache", {})
+    if key not in store:
+        store[key] = load()
+    return store[key]
+
+
+def read_shared(s: StoreSession, type_: str, id_: str | None) -> dict[str, Any] | None:
+    """`read`, once per session."""
+    found: dict[str, Any] | None = cached(s, ("read", type_, id_), lambda: read(s, type_, id_))
     return found
 
 

@@ -11,6 +11,8 @@ from fhir_server.operations.eligibility import eligibility_operation
 from fhir_server.operations.expand import expand_operation
 from fhir_server.operations.lookup import lookup_operation
 from fhir_server.operations.prescribe import prescribe_operation
+from fhir_server.operations.printout import printout_operation
+from fhir_server.operations.record_paper import record_paper_operation
 from fhir_server.operations.subsumes import subsumes_operation
 from fhir_server.operations.terminology_import import terminology_import_operation
 from fhir_server.operations.translate import translate_operation
@@ -33,6 +35,8 @@ OPERATIONS: dict[str, Operation] = {
     "check-rules": check_rules_operation,
     "eligibility": eligibility_operation,
     "verify": verify_operation,
+    "printout": printout_operation,
+    "record-paper": record_paper_operation,
 }
 
 

@@ -62,7 +62,9 @@ def _check(s: StoreSession, targets: list[dict[str, Any]]) -> tuple[set[str], st
     provenances = find(s, "Provenance", [("target", ",".join(wanted))], 50)
     for prov in provenances:
         refs = [str(r.get("reference")).split("/_history")[0] for r in prov.get("target") or []]
-        covered = [wanted[r] for r in refs if r in wanted]
+        # One signature may span several prescriptions (a drug and a lab one written
+        # together): it is over all its targets, as stored now.
+        covered = [t for t in (wanted.get(r) or _stored(s, r) for r in refs) if t is not None]
         for sig in signature.jose_signatures(prov):
             who = str((sig.get("who") or {}).get("reference") or "")
             verdict = signature.verify(str(sig.get("data")), covered, signature.practitioner_keys(s, who))
@@ -72,3 +74,8 @@ def _check(s: StoreSession, targets: list[dict[str, Any]]) -> tuple[set[str], st
             else:
                 reasons.append(error("security", verdict.reason))
     return signed, signer, reasons
+
+
+def _stored(s: StoreSession, ref: str) -> dict[str, Any] | None:
+    type_, _, id_ = ref.partition("/")
+    return read(s, type_, id_) if type_ in items.REQUEST_TYPES else None

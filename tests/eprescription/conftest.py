@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,39 @@ from fhir_server.config import Settings
 from tests.eprescription.cycle_helpers import new_key, people
 
 FHIR = {"Content-Type": "application/fhir+json"}
+ENGINES = ["sqlite", "mongodb"]
+# Tests over both stores: `pytestmark = BOTH_STORES` in a module (SQLite alone otherwise).
+BOTH_STORES = pytest.mark.parametrize("engine", ENGINES, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def mongo_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """NOSKHE_TEST_MONGODB_URI, else a secantusdb server for this test process."""
+    from tests.storage.conformance.noskhe_test_servers import MONGO_ENV, SecantusServer
+
+    configured = os.environ.get(MONGO_ENV)
+    if configured:
+        yield configured
+        return
+    server = SecantusServer(tmp_path_factory.mktemp("rx-secantus") / "data")
+    yield server.uri
+    server.stop()
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def store_url(engine: str, request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite in the test's directory; a fresh MongoDB database otherwise."""
+    if engine == "sqlite":
+        return None
+    from tests.storage.conformance.noskhe_test_servers import with_database
+
+    base = request.getfixturevalue("mongo_base")
+    return with_database(base, f"noskhe_rx_{uuid.uuid4().hex[:12]}")
 
 
 class Api:
@@ -49,12 +84,12 @@ def signing_key() -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_url: str | None) -> Iterator[Any]:
     def make(
         accept_unsigned: bool = False, insured: bool = True, key: dict[str, Any] | None = None, **kw: Any
     ) -> tuple[Flask, Api]:
         monkeypatch.setenv("NOSKHE_ACCEPT_UNSIGNED", "1" if accept_unsigned else "0")
-        app = create_app(Settings(data_dir=tmp_path, auth=False))
+        app = create_app(Settings(data_dir=tmp_path, auth=False, store_url=store_url))
         api = Api(app.test_client())
         for resource in people(insured=insured, key=key, **kw):
             api.put(f"{resource['resourceType']}/{resource['id']}", resource, None)

@@ -134,7 +134,7 @@ def service(code: str, category: str = "02", qty: float = 1) -> dict[str, Any]:
 
 def submission(items: list[dict[str, Any]], key: dict[str, Any] | None = None) -> dict[str, Any]:
     """A transaction Bundle of the items, signed with `key` when given."""
-    entries = [
+    entries: list[dict[str, Any]] = [
         {
             "fullUrl": f"urn:uuid:{uuid.uuid4()}",
             "resource": i,
@@ -147,7 +147,7 @@ def submission(items: list[dict[str, Any]], key: dict[str, Any] | None = None) -
             {
                 "fullUrl": f"urn:uuid:{uuid.uuid4()}",
                 "request": {"method": "POST", "url": "Provenance"},
-                "resource": provenance([e["fullUrl"] for e in entries], items, key),
+                "resource": provenance([str(e["fullUrl"]) for e in entries], items, key),
             }
         )
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}

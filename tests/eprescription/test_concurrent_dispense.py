@@ -3,6 +3,7 @@ server: exactly the allowed quantity is dispensed, never more."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,16 +12,24 @@ import pytest
 import requests
 
 from tests.conftest import RunningServer
+from tests.eprescription.conftest import ENGINES
 from tests.eprescription.cycle_helpers import dispense, drug, people, prescriptions, submission
+from tests.storage.conformance.noskhe_test_servers import with_database
 
 HEADERS = {"Content-Type": "application/fhir+json"}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+@pytest.fixture(scope="module", params=ENGINES)
+def server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[RunningServer]:
+    store: list[str] = []
+    if request.param == "mongodb":
+        base = request.getfixturevalue("mongo_base")
+        store = ["--store", with_database(base, f"noskhe_rx_{uuid.uuid4().hex[:12]}")]
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NOSKHE_ACCEPT_UNSIGNED", "1")
-        srv = RunningServer(tmp_path_factory.mktemp("rx-server"), "--no-auth", workers=2)
+        srv = RunningServer(tmp_path_factory.mktemp("rx-server"), "--no-auth", *store, workers=2)
     for r in people():
         requests.put(f"{srv.base}/{r['resourceType']}/{r['id']}", json=r, headers=HEADERS, timeout=10)
     yield srv

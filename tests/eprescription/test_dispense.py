@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.eprescription.conftest import Api
+from tests.eprescription.conftest import BOTH_STORES, Api
 from tests.eprescription.cycle_helpers import dispense, drug, prescriptions, submission
 
 
@@ -13,6 +13,7 @@ def one_drug(api: Api, qty: float = 20, repeats: int = 0, code: str = "00077") -
     return prescriptions(result)[0]["items"][0]  # type: ignore[no-any-return]
 
 
+@BOTH_STORES
 def test_full_dispense_completes_the_request(api: Api) -> None:
     mr = one_drug(api)
     api.post("MedicationDispense", dispense(mr, 20))
@@ -21,6 +22,7 @@ def test_full_dispense_completes_the_request(api: Api) -> None:
     assert "already dispensed" in outcome["issue"][0]["diagnostics"]
 
 
+@BOTH_STORES
 def test_partial_then_rest_and_never_more(api: Api) -> None:
     mr = one_drug(api, qty=10, repeats=1, code="90043")  # 10 x (1 + 1) = 20 in all
     api.post("MedicationDispense", dispense(mr, 12))
@@ -31,6 +33,7 @@ def test_partial_then_rest_and_never_more(api: Api) -> None:
     assert api.get(f"MedicationRequest/{mr['id']}")["status"] == "completed"
 
 
+@BOTH_STORES
 def test_return_restores_the_quantity(api: Api) -> None:
     mr = one_drug(api)
     given = api.post("MedicationDispense", dispense(mr, 20))
@@ -43,6 +46,7 @@ def test_return_restores_the_quantity(api: Api) -> None:
     api.post("MedicationDispense", dispense(mr, 15))
 
 
+@BOTH_STORES
 def test_substitution_must_be_recorded(api: Api) -> None:
     mr = one_drug(api)
     api.post("MedicationDispense", dispense(mr, 5, code="00076"), 422)
@@ -51,6 +55,7 @@ def test_substitution_must_be_recorded(api: Api) -> None:
     api.post("MedicationDispense", other)
 
 
+@BOTH_STORES
 def test_draft_prescription_cannot_be_dispensed(make_app: Any) -> None:
     _, api = make_app(accept_unsigned=False)
     mr = prescriptions(api.post("MedicationRequest/$prescribe", submission([drug("00077", 20)]), 200))[0][
@@ -61,6 +66,7 @@ def test_draft_prescription_cannot_be_dispensed(make_app: Any) -> None:
     assert "not signed" in outcome["issue"][0]["diagnostics"]
 
 
+@BOTH_STORES
 def test_dispense_carries_the_shares(api: Api) -> None:
     mr = one_drug(api)
     given = api.post("MedicationDispense", dispense(mr, 5))

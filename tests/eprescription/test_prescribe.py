@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fhir_server.eprescription.ids import is_prescription_id
-from tests.eprescription.conftest import Api
+from tests.eprescription.conftest import BOTH_STORES, Api
 from tests.eprescription.cycle_helpers import NATIONAL, TRACKING, drug, prescriptions, service, submission
 
 
@@ -15,6 +15,7 @@ def prescribe(api: Api, items: list[dict[str, Any]], status: int = 200, **kw: An
     return api.post("MedicationRequest/$prescribe", submission(items, **kw), status)
 
 
+@BOTH_STORES
 def test_prescribe_assigns_ids_tracking_and_expiry(api: Api, tmp_path: Path) -> None:
     result = prescribe(api, [drug("00077", 20), drug("90043", 30), service("801005")])
     rxs = {p["type"]: p for p in prescriptions(result)}
@@ -29,6 +30,7 @@ def test_prescribe_assigns_ids_tracking_and_expiry(api: Api, tmp_path: Path) -> 
     assert len(sms) == 1 and rxs["drug"]["trackingCode"] in sms[0]["text"] and sms[0]["to"] == "09121234567"
 
 
+@BOTH_STORES
 def test_plain_transaction_is_a_prescription_too(api: Api) -> None:
     bundle = api.post("", submission([drug("00077", 20), drug("90043", 30)]), 200)
     locations = [e["response"]["location"].split("/_history")[0] for e in bundle["entry"]]
@@ -52,12 +54,14 @@ def test_check_character_catches_typing_errors() -> None:
             assert not is_prescription_id(swapped)
 
 
+@BOTH_STORES
 def test_identical_resubmission_is_a_duplicate(api: Api) -> None:
     prescribe(api, [drug("00077", 20)])
     outcome = prescribe(api, [drug("00077", 20)], 409)
     assert outcome["issue"][0]["code"] == "duplicate"
 
 
+@BOTH_STORES
 def test_kind_not_allowed_in_type(api: Api) -> None:
     item = service("801005")
     item["extension"] = [
@@ -67,6 +71,7 @@ def test_kind_not_allowed_in_type(api: Api) -> None:
     assert "cannot hold" in outcome["issue"][0]["diagnostics"]
 
 
+@BOTH_STORES
 def test_server_issued_id_cannot_be_reused(api: Api) -> None:
     rx = prescriptions(prescribe(api, [drug("00077", 20)]))[0]["id"]
     item = drug("90043", 30)
@@ -74,6 +79,7 @@ def test_server_issued_id_cannot_be_reused(api: Api) -> None:
     prescribe(api, [item], 422)
 
 
+@BOTH_STORES
 def test_pharmacy_finds_open_prescriptions_by_national_code(api: Api) -> None:
     result = prescriptions(prescribe(api, [drug("00077", 20), drug("90043", 30)]))[0]
     query = f"MedicationRequest?subject:Patient.identifier={NATIONAL}|0018243460&status=active"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.eprescription.conftest import Api
+from tests.eprescription.conftest import BOTH_STORES, Api
 from tests.eprescription.cycle_helpers import (
     dispense,
     drug,
@@ -21,6 +21,7 @@ def rx_of(result: dict[str, Any]) -> dict[str, Any]:
     return prescriptions(result)[0]
 
 
+@BOTH_STORES
 def test_signed_prescription_is_active_and_verifies(make_app: Any, signing_key: dict[str, Any]) -> None:
     _, api = make_app(key=signing_key)
     rx = rx_of(
@@ -39,6 +40,7 @@ def test_signed_prescription_is_active_and_verifies(make_app: Any, signing_key: 
     )
 
 
+@BOTH_STORES
 def test_wrong_key_is_refused(make_app: Any, signing_key: dict[str, Any]) -> None:
     _, api = make_app(key=signing_key)
     outcome = api.post(
@@ -47,6 +49,7 @@ def test_wrong_key_is_refused(make_app: Any, signing_key: dict[str, Any]) -> Non
     assert "does not verify" in outcome["issue"][0]["diagnostics"]
 
 
+@BOTH_STORES
 def test_sign_later_activates_and_edit_needs_new_signature(
     make_app: Any, signing_key: dict[str, Any]
 ) -> None:
@@ -65,6 +68,7 @@ def test_sign_later_activates_and_edit_needs_new_signature(
     api.put(f"MedicationRequest/{mr['id']}", {**after, "note": [{"text": "again"}]}, 409)  # only once
 
 
+@BOTH_STORES
 def test_cancel_delete_and_partial(api: Api) -> None:
     rx = rx_of(
         api.post("MedicationRequest/$prescribe", submission([drug("00077", 20), drug("90043", 30)]), 200)
@@ -86,6 +90,7 @@ def test_cancel_delete_and_partial(api: Api) -> None:
     api.delete(f"MedicationRequest/{second['id']}")  # same day, nothing dispensed
 
 
+@BOTH_STORES
 def test_server_parts_cannot_be_changed(api: Api) -> None:
     mr = rx_of(api.post("MedicationRequest/$prescribe", submission([drug("00077", 20)]), 200))["items"][0]
     api.post("MedicationDispense", dispense(mr, 5))
@@ -97,6 +102,7 @@ def test_server_parts_cannot_be_changed(api: Api) -> None:
     api.put(f"MedicationRequest/{mr['id']}", forged, 422)
 
 
+@BOTH_STORES
 def test_paraclinic_fulfils_once(api: Api) -> None:
     sr = rx_of(api.post("MedicationRequest/$prescribe", submission([service("801005")]), 200))["items"][0]
     found = api.get(
@@ -126,6 +132,7 @@ def test_paraclinic_fulfils_once(api: Api) -> None:
     assert "already performed" in api.post("DiagnosticReport", report, 409)["issue"][0]["diagnostics"]
 
 
+@BOTH_STORES
 def test_idempotency_key_replays_instead_of_repeating(api: Api) -> None:
     body = submission([drug("00077", 20)])
     first = api.post("MedicationRequest/$prescribe", body, 200, **{"Idempotency-Key": "k-1"})
@@ -145,3 +152,18 @@ def test_idempotency_key_replays_instead_of_repeating(api: Api) -> None:
     ]
     assert total[0]["valueDecimal"] == 5
     api.post("MedicationDispense", dispense(mr, 6), 422, **{"Idempotency-Key": "d-1"})  # same key, other body
+
+
+@BOTH_STORES
+def test_one_signature_over_a_drug_and_a_lab_prescription_verifies_each(
+    make_app: Any, signing_key: dict[str, Any]
+) -> None:
+    _, api = make_app(key=signing_key)
+    answer = api.post(
+        "MedicationRequest/$prescribe", submission([drug("00077", 20), service("801005")], signing_key), 200
+    )
+    found = {rx["type"]: rx for rx in prescriptions(answer)}
+    assert {rx["status"] for rx in found.values()} == {"active"}
+    for rx in found.values():
+        verdict = api.get(f"MedicationRequest/$verify?prescription={rx['id']}")
+        assert verdict["parameter"][0]["valueBoolean"] is True, verdict
