@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Response, request
 
+from fhir_server import authorization
 from fhir_server.api.context import ctx
 from fhir_server.api.http import fhir_response, read_json_body
 from fhir_server.eprescription import context, items
@@ -69,6 +70,8 @@ def _context(resources: list[dict[str, Any]], found: list[dict[str, Any]]) -> Ru
     with ctx().store.session() as s:
         if patient is None:
             patient = read(s, "Patient", items.patient_id(found[0]))
+            if patient is not None:  # the outcome speaks of the patient: may the caller read them?
+                authorization.current().check(s, "read", patient)
         specialties = (
             frozenset([specialty]) if specialty else context.specialties(s, items.requester_ref(found[0]))
         )
