@@ -380,6 +380,64 @@ def first_keys(root: str, expression: str) -> frozenset[str] | None:
     return frozenset(keys)
 
 
+_KEYWORDS = frozenset(
+    ["and", "or", "xor", "implies", "is", "as", "not", "in", "contains", "div", "mod", "true", "false"]
+)
+_UNSAFE = ("%", "$", "descendants", "children", "repeat", "resolve", "trace", "iif", "ofType")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def root_keys(root: str, expression: str) -> frozenset[str] | None:
+    """Top-level JSON keys a FHIRPath expression can read, for expressions the compiler
+    leaves to fhirpathpy; None when that cannot be told safely. Only expressions whose
+    every path starts at `root.name` qualify (no `%resource`, `$this`, `descendants()`,
+    `children()`...); for a resource with none of these keys the result equals the result
+    on a bare `{"resourceType": root}`. Choice elements count with all their JSON keys."""
+    text = re.sub(r"'(?:[^'\\]|\\.)*'", "''", expression)
+    if any(word in text for word in _UNSAFE):
+        return None
+    keys: set[str] = set()
+    calls: list[bool] = []  # per open parenthesis: a function call (else a grouping)
+    prev = ""  # the last significant character before the current position
+    i = 0
+    after_type_op = False
+    while i < len(text):
+        ch = text[i]
+        m = _IDENT.match(text, i)
+        if m:
+            word = m.group(0)
+            in_call = any(calls)
+            if prev != "." and not in_call and not after_type_op and word not in _KEYWORDS and word != root:
+                return None  # a path that does not start at the root type
+            after_type_op = word in ("is", "as")
+            if word == root and text.startswith(".", m.end()):
+                name = _IDENT.match(text, m.end() + 1)
+                if name is None:
+                    return None
+                keys.add(name.group(0))
+            prev = word[-1]
+            i = m.end()
+            continue
+        if ch == "(":
+            calls.append(prev.isalnum() or prev == "_")
+        elif ch == ")":
+            if not calls:
+                return None
+            calls.pop()
+        if not ch.isspace():
+            prev = ch
+        i += 1
+    if not keys:
+        return None
+    out: set[str] = set()
+    for key in keys:
+        path = f"{root}.{key}"
+        names = [key + t for t in _CHOICES[path]] if path in _CHOICES else [key]
+        out.update(names)
+        out.update("_" + n for n in names)
+    return frozenset(out)
+
+
 def compile_expression(root: str, expression: str) -> Extractor:
     """An extractor for `expression` evaluated on resources of type `root`."""
     branches: list[Extractor] = []

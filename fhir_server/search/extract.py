@@ -15,6 +15,7 @@ from fhir_server.search.compiler import (
     compile_expression,
     compile_relative,
     first_keys,
+    root_keys,
 )
 from fhir_server.search.converters import CONVERTERS, Converter
 from fhir_server.search.entries import Component, CompositeEntry, IndexEntry
@@ -27,6 +28,7 @@ class _Plain:
     extract: Extractor
     convert: Converter
     keys: frozenset[str] | None  # top-level keys read (None: always run)
+    absent: tuple[IndexEntry, ...] = ()  # the entries of a resource without any of `keys`
 
     def entries(self, resource: dict[str, Any]) -> list[IndexEntry]:
         out: list[IndexEntry] = []
@@ -41,6 +43,7 @@ class _Composite:
     roots: tuple[NodeExtractor, ...]
     parts: tuple[tuple[str, NodeExtractor, Converter], ...]
     keys: frozenset[str] | None
+    absent: tuple[IndexEntry, ...] = ()
 
     def entries(self, resource: dict[str, Any]) -> list[IndexEntry]:
         out: list[IndexEntry] = []
@@ -91,7 +94,17 @@ def _indexer(param: SearchParam) -> _Indexer | None:
     if convert is None:
         return None
     extract = compile_expression(param.resource_type, param.expression)
-    return _Plain(param.code, extract, convert, first_keys(param.resource_type, param.expression))
+    keys = first_keys(param.resource_type, param.expression)
+    if keys is not None:
+        return _Plain(param.code, extract, convert, keys)
+    # A FHIRPath fallback (slow): when its root keys are known, a resource without them
+    # gets the (constant) entries of a bare resource, computed once.
+    keys = root_keys(param.resource_type, param.expression)
+    plain = _Plain(param.code, extract, convert, None)
+    if keys is None:
+        return plain
+    bare = tuple(plain.entries({"resourceType": param.resource_type}))
+    return _Plain(param.code, extract, convert, keys, bare)
 
 
 @functools.lru_cache(maxsize=512)
@@ -100,15 +113,38 @@ def _indexers(resource_type: str, generation: int) -> tuple[_Indexer, ...]:
     return tuple(ix for ix in map(_indexer, params) if ix is not None)
 
 
+_Selection = tuple[tuple[_Indexer, ...], tuple[IndexEntry, ...]]
+_SELECTIONS: dict[tuple[str, int, tuple[str, ...]], _Selection] = {}
+
+
+def _select(resource_type: str, generation: int, keys: tuple[str, ...]) -> _Selection:
+    """The indexers to run on a resource with these top-level keys, and the constant
+    entries of the others (cached per key set: resources of one shape share it)."""
+    cache_key = (resource_type, generation, keys)
+    found = _SELECTIONS.get(cache_key)
+    if found is None:
+        present = frozenset(keys)
+        run: list[_Indexer] = []
+        constant: list[IndexEntry] = []
+        for indexer in _indexers(resource_type, generation):
+            if indexer.keys is None or not indexer.keys.isdisjoint(present):
+                run.append(indexer)
+            else:
+                constant.extend(indexer.absent)
+        if len(_SELECTIONS) > 4096:
+            _SELECTIONS.clear()
+        found = _SELECTIONS[cache_key] = (tuple(run), tuple(constant))
+    return found
+
+
 def extract_index(resource: dict[str, Any]) -> list[IndexEntry]:
     """All index entries of `resource`. May hold duplicates (stores ignore them): removing
     them here would cost more than the extraction of most parameters."""
     resource_type = resource.get("resourceType")
     if not isinstance(resource_type, str):
         return []
-    out: list[IndexEntry] = []
-    present = resource.keys()
-    for indexer in _indexers(resource_type, registry().generation):
-        if indexer.keys is None or not indexer.keys.isdisjoint(present):
-            out.extend(indexer.entries(resource))
+    run, constant = _select(resource_type, registry().generation, tuple(resource))
+    out: list[IndexEntry] = list(constant)
+    for indexer in run:
+        out.extend(indexer.entries(resource))
     return out

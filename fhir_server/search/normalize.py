@@ -14,6 +14,7 @@ plain equality / prefix / substring on the results. Rules:
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 _DROPPED = "\u200c\u200d\u200e\u200f\u0640\u061c"
@@ -25,8 +26,10 @@ _MAP.update({c: None for c in range(0x0300, 0x0370)})  # Latin combining diacrit
 _MAP.update({c: None for c in range(0x064B, 0x0653)})  # Arabic harakat
 
 
+@functools.lru_cache(maxsize=32768)
 def normalize(value: str) -> str:
-    """Return the search form of `value` (see module docstring)."""
+    """Return the search form of `value` (see module docstring). Cached: names, cities and
+    code displays repeat across resources."""
     if value.isascii():
         return " ".join(value.casefold().split())
     text = unicodedata.normalize("NFKD", value).translate(_MAP)

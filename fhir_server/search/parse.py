@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -197,7 +198,32 @@ def parse_search(
     strict: bool = False,
 ) -> SearchPlan:
     """Parse a search query. Raises FhirError(400) on malformed values (and on unknown or
-    unsupported parameters when `strict`); otherwise those become plan warnings."""
+    unsupported parameters when `strict`); otherwise those become plan warnings.
+
+    Plans are immutable and cached: the write path's workflow rules repeat the same
+    queries for every item of a prescription."""
+    key = tuple((str(k), str(v)) for k, v in params)
+    return _parse_cached(resource_type, key, compartment, strict, registry().generation)
+
+
+@functools.lru_cache(maxsize=2048)
+def _parse_cached(
+    resource_type: str | None,
+    params: tuple[tuple[str, str], ...],
+    compartment: tuple[str, str] | None,
+    strict: bool,
+    generation: int,
+) -> SearchPlan:
+    return _parse(resource_type, list(params), compartment=compartment, strict=strict)
+
+
+def _parse(
+    resource_type: str | None,
+    params: list[tuple[str, str]],
+    *,
+    compartment: tuple[str, str] | None = None,
+    strict: bool = False,
+) -> SearchPlan:
     controls = parse_controls(resource_type, params, strict)
     types = _types(resource_type, controls, compartment)
     clauses: list[Clause] = []

@@ -10,6 +10,7 @@ Each clause has two forms:
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,11 +37,22 @@ from fhir_server.search.plan import (
 from fhir_server.storage.sqlite_index import param_code, table
 
 Sql = tuple[str, list[Any]]
-_alias_counter = itertools.count()
+_aliases = threading.local()
+
+
+def reset_aliases() -> None:
+    """Number aliases from 0 again (at the start of each search, per thread): one query
+    shape then always compiles to the same SQL text, which sqlite3's statement cache
+    reuses instead of preparing the statement anew (preparing costs far more than running
+    these indexed statements)."""
+    _aliases.counter = itertools.count()
 
 
 def _alias(prefix: str) -> str:
-    return f"{prefix}{next(_alias_counter) % 1_000_000}"
+    counter = getattr(_aliases, "counter", None)
+    if counter is None:
+        counter = _aliases.counter = itertools.count()
+    return f"{prefix}{next(counter)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,7 @@ def date_drivers(
         p = param_code(type_, param)
         width = date_width(conn, p)
         if width is None:
-            out.append(([i for i, _, _ in members], ("SELECT NULL WHERE 0", [])))
+            out.append(([i for i, _, _ in members], ("SELECT NULL AS id WHERE 0", [])))
             continue
         merged = members if members[0][2] else members[:1]
         out.append(([i for i, _, _ in merged], _sql(p, [pred for _, pred, _ in merged], width)))

@@ -11,16 +11,40 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fhir_server import definitions
 from fhir_server.search.dates import MAX_MS, MIN_MS
-from fhir_server.search.plan import Clause, Hit, SearchPlan, SearchResult, SortKey
-from fhir_server.storage.sqlite_clauses import Scope, Sql, by_id, condition, driver, p_expr
+from fhir_server.search.plan import (
+    ChainClause,
+    Clause,
+    HasClause,
+    Hit,
+    IdClause,
+    MissingClause,
+    ParamClause,
+    SearchPlan,
+    SearchResult,
+    SortKey,
+    TokenPred,
+)
+from fhir_server.storage.sqlite_clauses import (
+    Scope,
+    Sql,
+    by_id,
+    condition,
+    driver,
+    p_expr,
+    reset_aliases,
+)
 from fhir_server.storage.sqlite_dates import date_drivers
 from fhir_server.storage.sqlite_include import includes
 
 _ESTIMATE_CAP = 2000
+# A driver listing at most this many rows is taken without estimating the others: it is
+# already cheap, and each estimate costs up to _ESTIMATE_CAP index reads.
+_GOOD_ENOUGH = 64
 _SORT_COLUMNS = {
     "token": ("code", "code"),
     "string": ("norm", "norm"),
@@ -67,22 +91,50 @@ def _candidates(
     return found
 
 
+def _rank(clauses: Sequence[Clause], indexes: list[int]) -> int:
+    """Likely selectivity, most selective first: the order in which drivers are estimated."""
+    clause = clauses[indexes[0]]
+    if isinstance(clause, (IdClause, ChainClause, HasClause)):
+        return 0
+    if isinstance(clause, ParamClause):
+        if clause.kind in ("reference", "uri", "composite"):
+            return 1
+        if clause.kind == "token":
+            has_system = any(isinstance(p, TokenPred) and p.system for p in clause.preds)
+            return 1 if has_system else 3
+        return 2
+    return 4
+
+
 def _pick_driver(
-    conn: sqlite3.Connection, clauses: Sequence[Clause], type_: str
-) -> tuple[list[int], Sql] | None:
+    conn: sqlite3.Connection, clauses: Sequence[Clause], type_: str, need_size: bool = False
+) -> tuple[list[int], Sql, int | None] | None:
     """The candidate driver listing the fewest rows (capped count), with the clauses it
-    fully answers (those need no separate check)."""
+    fully answers (those need no separate check). Candidates are estimated most likely
+    selective first, and one listing few rows is taken at once."""
     candidates = _candidates(conn, clauses, type_)
     if len(candidates) == 1:
-        return candidates[0]
+        indexes, sql = candidates[0]
+        return indexes, sql, (_estimate(conn, sql) if need_size else None)
+    candidates.sort(key=lambda c: _rank(clauses, c[0]))
     best: tuple[int, list[int], Sql] | None = None
     for indexes, sql in candidates:
         size = _estimate(conn, sql)
         if best is None or size < best[0]:
             best = (size, indexes, sql)
-        if size == 0:
+        if size <= _GOOD_ENOUGH:
             break
-    return None if best is None else (best[1], best[2])
+    return None if best is None else (best[1], best[2], best[0])
+
+
+def _index_only(clause: Clause) -> bool:
+    """True when the clause's driver lists only ids of live resources of the searched type
+    (index rows exist only for current, undeleted versions), each match at least once."""
+    if isinstance(clause, ParamClause):
+        return not clause.negate
+    if isinstance(clause, MissingClause):
+        return not clause.missing
+    return isinstance(clause, ChainClause)
 
 
 def _types(plan: SearchPlan) -> tuple[str, ...]:
@@ -90,7 +142,33 @@ def _types(plan: SearchPlan) -> tuple[str, ...]:
 
 
 def _where(conn: sqlite3.Connection, plan: SearchPlan) -> Sql:
-    """The WHERE clause selecting all matches (before paging)."""
+    return _where_and_count(conn, plan).where
+
+
+def _walkable(plan: SearchPlan) -> bool:
+    """Pages in plain (type, id) order of one type, forward: a bounded walk may serve it."""
+    return (
+        len(plan.types) == 1
+        and not plan.sort
+        and plan.count > 0
+        and bool(plan.clauses)
+        and (plan.cursor is None or plan.cursor.forward)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    where: Sql  # the WHERE clause over `resources r` selecting all matches
+    count: Sql | None  # an index-only count of the matches, when there is one
+    big: bool  # the driver lists at least _ESTIMATE_CAP rows
+    ids: Sql | None  # `SELECT id` listing every match exactly once, when there is one
+
+
+def _where_and_count(conn: sqlite3.Connection, plan: SearchPlan) -> _Where:
+    """The WHERE clause selecting all matches (before paging); when the driver alone
+    answers every clause from the index, a cheaper count of the matches (index only, no
+    resource row read per match); and whether the driver lists many rows (at least the
+    estimate cap), so that walking the type in id order finds a page sooner."""
     types = _types(plan)
     scope = Scope("r", types)
     parts: list[str] = ["r.deleted = 0"]
@@ -99,18 +177,97 @@ def _where(conn: sqlite3.Connection, plan: SearchPlan) -> Sql:
         parts.append(f"r.type IN ({', '.join('?' * len(types))})")
         args.extend(types)
     clauses = list(plan.clauses)
+    count: Sql | None = None
+    ids_only: Sql | None = None  # the driver alone lists every match, once
+    big = False
     if len(types) == 1 and clauses:
-        picked = _pick_driver(conn, clauses, types[0])
+        picked = _pick_driver(conn, clauses, types[0], need_size=_walkable(plan) and plan.total == "none")
         if picked is not None:
-            answered, (dsql, dargs) = picked
+            answered, (dsql, dargs), size = picked
+            big = size is not None and size >= _ESTIMATE_CAP
             parts.append(f"r.id IN ({dsql})")
             args.extend(dargs)
+            if len(answered) == len(clauses) and all(_index_only(clauses[i]) for i in answered):
+                # One row per resource when the one answered parameter is single-valued
+                # (identical rows are stored once): a plain count, no DISTINCT sort.
+                one = len({c.param for c in clauses if isinstance(c, ParamClause)}) == 1
+                single = one and all(isinstance(c, ParamClause) and c.single for c in clauses)
+                count = f"SELECT count({'*' if single else 'DISTINCT id'}) FROM ({dsql})", list(dargs)
+                if single:
+                    ids_only = f"SELECT id FROM ({dsql})", list(dargs)
             clauses = [c for i, c in enumerate(clauses) if i not in answered]
     for clause in clauses:
         sql, cargs = condition(clause, scope)
         parts.append(f"({sql})")
         args.extend(cargs)
-    return " AND ".join(parts), args
+    return _Where((" AND ".join(parts), args), count, big, ids_only)
+
+
+_WALK_ROWS = 4000
+
+
+def _id_page(conn: sqlite3.Connection, plan: SearchPlan, only_ids: Sql) -> list[tuple[Any, ...]]:
+    """The page straight from a driver that lists every match exactly once: the first
+    count + 1 ids in order (a top-N sort over the index rows, no list of all matches
+    built and no resource row read per match), then their bodies."""
+    after = str(plan.cursor.key[-1]) if plan.cursor is not None else ""
+    sql, args = only_ids
+    found = [
+        i
+        for (i,) in conn.execute(
+            f"SELECT id FROM ({sql}) WHERE id > ? ORDER BY id LIMIT ?", [*args, after, plan.count + 1]
+        )
+    ]
+    return _with_bodies(conn, plan, [(plan.types[0], i) for i in found])
+
+
+def _with_bodies(
+    conn: sqlite3.Connection, plan: SearchPlan, found: list[tuple[str, str]]
+) -> list[tuple[Any, ...]]:
+    if plan.ids_only or not found:
+        return [(t, i, None) for t, i in found]
+    marks = ", ".join("?" * len(found))
+    bodies = dict(
+        conn.execute(
+            f"SELECT id, body FROM resources WHERE type = ? AND id IN ({marks}) AND deleted = 0",
+            [plan.types[0], *[i for _, i in found]],
+        ).fetchall()
+    )
+    return [(t, i, bodies[i]) for t, i in found if i in bodies]
+
+
+def _walk_page(conn: sqlite3.Connection, plan: SearchPlan) -> list[tuple[Any, ...]] | None:
+    """The page (count + 1 rows) found by walking the type's rows in id order and checking
+    every clause on each, at most _WALK_ROWS rows; None when the walk did not settle it.
+
+    For a clause matching many resources (a common name prefix, a status) this costs about
+    count / selectivity row checks, independent of how many resources match in all, where
+    listing the matches from an index and sorting them grows with the store."""
+    type_ = plan.types[0]
+    scope = Scope("w", plan.types)
+    conds, args = [], []
+    for clause in plan.clauses:
+        sql, cargs = condition(clause, scope)
+        conds.append(f"({sql})")
+        args.extend(cargs)
+    after = str(plan.cursor.key[-1]) if plan.cursor is not None else ""
+    sql = (
+        "SELECT w.type, w.id FROM (SELECT type, id, deleted FROM resources "
+        "WHERE type = ? AND id > ? ORDER BY type, id LIMIT ?) w "
+        f"WHERE w.deleted = 0 AND {' AND '.join(conds)} LIMIT ?"
+    )
+    need = plan.count + 1
+    found = conn.execute(sql, [type_, after, _WALK_ROWS, *args, need]).fetchall()
+    if len(found) < need:
+        # Fewer than a page within the walk: only final if the walk reached the type's end.
+        end = conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM resources WHERE type = ? AND id > ? "
+            "ORDER BY type, id LIMIT ?)",
+            [type_, after, _WALK_ROWS],
+        ).fetchone()[0]
+        if end >= _WALK_ROWS:
+            return None
+    return _with_bodies(conn, plan, [(t, i) for t, i in found])
 
 
 def _keyset(n_sort: int, descending: Sequence[bool], key: Sequence[Any]) -> Sql:
@@ -154,13 +311,24 @@ def _hit(row: tuple[Any, ...]) -> Hit:
 
 
 def execute(conn: sqlite3.Connection, plan: SearchPlan) -> SearchResult:
-    where = _where(conn, plan)
+    reset_aliases()
+    w = _where_and_count(conn, plan)
+    where, count, big, only_ids = w.where, w.count, w.big, w.ids
     total = None
     if plan.total in ("accurate", "estimate"):
-        total = int(
-            conn.execute(f"SELECT count(*) FROM resources r WHERE {where[0]}", where[1]).fetchone()[0]
-        )
-    rows = _page_rows(conn, plan, where) if plan.count > 0 else []
+        sql, args = count or (f"SELECT count(*) FROM resources r WHERE {where[0]}", where[1])
+        total = int(conn.execute(sql, args).fetchone()[0])
+        big = total >= _ESTIMATE_CAP  # the total tells the size: no estimate was made
+    rows: list[tuple[Any, ...]] | None = None
+    if plan.count > 0 and _walkable(plan):
+        if only_ids is not None:
+            rows = _id_page(conn, plan, only_ids)
+        elif big:
+            rows = _walk_page(conn, plan)
+    elif plan.count <= 0:
+        rows = []
+    if rows is None:
+        rows = _page_rows(conn, plan, where)
     more = len(rows) > plan.count
     hits = [_hit(r) for r in rows[: plan.count]]
     forward = plan.cursor is None or plan.cursor.forward
