@@ -144,11 +144,17 @@ _INSERT = {
 }
 
 
-def replace_index(conn: sqlite3.Connection, type_: str, id_: str, index: Sequence[Any]) -> None:
-    """Delete the resource's index rows and insert `index` (inside the caller's transaction)."""
-    low, high = type_range(type_)
-    for kind in TABLES:
-        conn.execute(f"DELETE FROM {table(kind)} WHERE id = ? AND p BETWEEN ? AND ?", (id_, low, high))
+def replace_index(
+    conn: sqlite3.Connection, type_: str, id_: str, index: Sequence[Any], *, fresh: bool = False
+) -> None:
+    """Delete the resource's index rows and insert `index` (inside the caller's transaction).
+
+    `fresh`: the resource never existed, so there is nothing to delete (saves a probe of
+    every index table on create)."""
+    if not fresh:
+        low, high = type_range(type_)
+        for kind in TABLES:
+            conn.execute(f"DELETE FROM {table(kind)} WHERE id = ? AND p BETWEEN ? AND ?", (id_, low, high))
     rows: dict[str, list[tuple[Any, ...]]] = {}
     for entry in index:
         kind, values = _row(param_code(type_, entry.param), entry)

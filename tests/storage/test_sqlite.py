@@ -113,3 +113,22 @@ def test_read_many_and_iter_current_skip_deleted(store: SQLiteStore) -> None:
         got = {v.id for v in s.read_many([("Patient", f"p{i}") for i in range(5)])}
         assert got == {"p1", "p2", "p3", "p4"}
         assert [v.id for v in s.iter_current("Patient", batch=2)] == ["p1", "p2", "p3", "p4"]
+
+
+def test_wal_is_restarted_when_long(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fhir_server.storage import sqlite as engine
+
+    monkeypatch.setattr(engine, "CHECKPOINT_EVERY", 1)
+    monkeypatch.setattr(engine, "RESTART_PAGES", 0)
+    store = SQLiteStore(tmp_path / "wal.sqlite3")
+    reader = SQLiteStore(tmp_path / "wal.sqlite3")  # another worker's connection, idle between reads
+    for n in range(50):
+        with store.session(write=True) as s:
+            s.put(version(f"w{n}", 1), [], None)
+        with reader.session() as r:
+            assert r.current("Patient", f"w{n}") is not None
+    # Each commit restarted the log, so it holds about one transaction, not fifty.
+    busy, log_pages, _ = store._connection().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and log_pages < 20
+    store.close()
+    reader.close()
