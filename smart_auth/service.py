@@ -29,11 +29,9 @@ from smart_auth.roles import Roles
 from smart_auth.scope_grant import narrow
 from smart_auth.scopes import CONTEXT_SCOPES, AccessContext, ScopeSet
 from smart_auth.sessions import Sessions
-from smart_auth.sms import FileSmsSender, SmsSender
+from smart_auth.sms import SmsSender, configured_sender
 from smart_auth.store.base import AuthStore, Record
 from smart_auth.urls import Urls
-
-SMS_OUTBOX = "sms-outbox.jsonl"
 
 
 class SmartAuth:
@@ -53,7 +51,7 @@ class SmartAuth:
         self.keys = SigningKeys(config.data_dir)
         self.directory: Directory = directory or EmptyDirectory()
         self.audit = SafeAudit(audit)
-        self.sms: SmsSender = sms or FileSmsSender(config.data_dir / SMS_OUTBOX)
+        self.sms: SmsSender = sms or configured_sender(config.data_dir)
         self.roles = roles or Roles()
         self.jwks_fetcher = jwks_fetcher
         self.tokens = TokenIssuer(self)

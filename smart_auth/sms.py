@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import urllib.request
@@ -50,3 +51,13 @@ class HttpSmsSender:
         with urllib.request.urlopen(req, timeout=self.timeout) as resp:
             if resp.status >= 300:
                 raise OSError(f"SMS gateway answered {resp.status}")
+
+
+def configured_sender(data_dir: Path, env: dict[str, str] | None = None) -> SmsSender:
+    """The HTTP gateway when NOSKHE_SMS_GATEWAY_URL is set (key: NOSKHE_SMS_GATEWAY_KEY),
+    else the file outbox in the data directory."""
+    env = dict(os.environ) if env is None else env
+    url = env.get("NOSKHE_SMS_GATEWAY_URL")
+    if url:
+        return HttpSmsSender(url, env.get("NOSKHE_SMS_GATEWAY_KEY"))
+    return FileSmsSender(Path(data_dir) / OUTBOX_FILE)
