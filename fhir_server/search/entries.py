@@ -11,6 +11,7 @@ code (`subject`, `_tag`), or a derived name for modifier-only indexes:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,27 @@ class UriEntry:
 
 
 Component = TokenEntry | StringEntry | ReferenceEntry | DateEntry | NumberEntry | QuantityEntry | UriEntry
+
+
+def component_values(entry: Component) -> dict[str, Any]:
+    """A composite's later component as short keys, the same in every engine's index."""
+    if isinstance(entry, TokenEntry):
+        return {"s": entry.system or "", "c": entry.code or ""}
+    if isinstance(entry, StringEntry):
+        return {"n": entry.norm, "e": entry.exact}
+    if isinstance(entry, ReferenceEntry):
+        return {"t": entry.type or "", "i": entry.id or "", "u": entry.url or ""}
+    if isinstance(entry, (DateEntry, NumberEntry)):
+        return {"l": entry.low, "h": entry.high}
+    if isinstance(entry, QuantityEntry):
+        return {
+            "l": entry.low,
+            "h": entry.high,
+            "s": entry.system or "",
+            "c": entry.code or "",
+            "u": entry.unit or "",
+        }
+    return {"u": entry.uri}
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,6 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from fhir_server.search.entries import (
-    Component,
     CompositeEntry,
     DateEntry,
     NumberEntry,
@@ -35,6 +34,7 @@ from fhir_server.search.entries import (
     StringEntry,
     TokenEntry,
     UriEntry,
+    component_values,
 )
 
 FIELDS: dict[str, str] = {
@@ -48,27 +48,6 @@ FIELDS: dict[str, str] = {
     "composite": "cmp",
 }
 ALL_FIELDS = tuple(FIELDS.values())
-
-
-def part_doc(entry: Component) -> dict[str, Any]:
-    """One composite component after the first (keys as the SQLite engine's JSON parts)."""
-    if isinstance(entry, TokenEntry):
-        return {"s": entry.system or "", "c": entry.code or ""}
-    if isinstance(entry, StringEntry):
-        return {"n": entry.norm, "e": entry.exact}
-    if isinstance(entry, ReferenceEntry):
-        return {"t": entry.type or "", "i": entry.id or "", "u": entry.url or ""}
-    if isinstance(entry, (DateEntry, NumberEntry)):
-        return {"l": entry.low, "h": entry.high}
-    if isinstance(entry, QuantityEntry):
-        return {
-            "l": entry.low,
-            "h": entry.high,
-            "s": entry.system or "",
-            "c": entry.code or "",
-            "u": entry.unit or "",
-        }
-    return {"u": entry.uri}
 
 
 def _element(entry: Any) -> tuple[str, dict[str, Any]]:
@@ -99,7 +78,7 @@ def _element(entry: Any) -> tuple[str, dict[str, Any]]:
     code, sys = (first.code or "", first.system or "") if isinstance(first, TokenEntry) else ("", "")
     doc: dict[str, Any] = {"p": p, "s": sys, "c": code}
     for i, part in enumerate(entry.parts[1:]):
-        doc[f"r{i}"] = part_doc(part)
+        doc[f"r{i}"] = component_values(part)
     return "cmp", doc
 
 

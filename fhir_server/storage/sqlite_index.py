@@ -21,7 +21,6 @@ import orjson
 
 from fhir_server import definitions
 from fhir_server.search.entries import (
-    Component,
     CompositeEntry,
     DateEntry,
     NumberEntry,
@@ -30,6 +29,7 @@ from fhir_server.search.entries import (
     StringEntry,
     TokenEntry,
     UriEntry,
+    component_values,
 )
 from fhir_server.search.plan import SearchPlan, SearchResult
 
@@ -93,26 +93,6 @@ def param_code(type_: str, param: str) -> int:
     return (number << 32) | zlib.crc32(param.encode("utf-8"))
 
 
-def _part_json(entry: Component) -> dict[str, Any]:
-    if isinstance(entry, TokenEntry):
-        return {"s": entry.system or "", "c": entry.code or ""}
-    if isinstance(entry, StringEntry):
-        return {"n": entry.norm, "e": entry.exact}
-    if isinstance(entry, ReferenceEntry):
-        return {"t": entry.type or "", "i": entry.id or "", "u": entry.url or ""}
-    if isinstance(entry, (DateEntry, NumberEntry)):
-        return {"l": entry.low, "h": entry.high}
-    if isinstance(entry, QuantityEntry):
-        return {
-            "l": entry.low,
-            "h": entry.high,
-            "s": entry.system or "",
-            "c": entry.code or "",
-            "u": entry.unit or "",
-        }
-    return {"u": entry.uri}
-
-
 def _row(p: int, entry: Any) -> tuple[str, tuple[Any, ...]]:
     if isinstance(entry, TokenEntry):
         return "token", (p, entry.code or "", entry.system or "")
@@ -134,7 +114,7 @@ def _row(p: int, entry: Any) -> tuple[str, tuple[Any, ...]]:
 def _composite_row(p: int, entry: CompositeEntry) -> tuple[Any, ...]:
     first = entry.parts[0]
     code, sys = (first.code or "", first.system or "") if isinstance(first, TokenEntry) else ("", "")
-    rest = [_part_json(part) for part in entry.parts[1:]]
+    rest = [component_values(part) for part in entry.parts[1:]]
     return (p, code, sys, orjson.dumps(rest).decode("utf-8"))
 
 
