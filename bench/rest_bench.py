@@ -1,0 +1,623 @@
+#!/usr/bin/env python3
+"""REST benchmark for Noskhe (issue 2, item 10). A benchmark, not a test.
+
+Starts the real server (`fhir-server serve --workers 2 --no-auth`) on a free loopback
+port with a fresh data directory, seeds prescribers, insured Patients (each with a TAMIN
+Coverage) and MedicationRequests through the API, then drives it with `wrk`:
+
+    healthz  GET  /healthz                      the HTTP floor through the same server
+    read     GET  /fhir/MedicationRequest/<id>  rotating over every seeded id
+    create   POST /fhir/MedicationRequest       an Iranian prescription item (00077
+                                                amoxicillin 500 mg), never a duplicate
+    update   PUT  /fhir/MedicationRequest/<id>  rotating; each body is the stored item
+                                                with a changed client identifier
+
+and prints requests/s, p50 and p99 latency and errors per scenario, with the targets:
+read >= 60% of the floor's requests/s, and create >= 500/s.
+
+    .venv/bin/python bench/rest_bench.py                 # defaults: 10 s per scenario
+    .venv/bin/python bench/rest_bench.py --threads 1,2,4 # compare thread settings
+    .venv/bin/python bench/rest_bench.py --json          # machine-readable
+
+Exit status: 0 all targets met and no errors; 1 a target missed or errors seen;
+2 the environment is wrong (no wrk, the server did not start or seed).
+Needs `wrk` (Debian: apt-get install -y wrk); installs nothing itself.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+PAYLOADS = BENCH_DIR / "payloads"
+LUA_SCRIPT = PAYLOADS / "fhir.lua"
+FHIR_JSON = "application/fhir+json"
+
+SCENARIOS = ("healthz", "read", "create", "update")
+EXPECTED_STATUS = {"healthz": 200, "read": 200, "create": 201, "update": 200}
+READ_FLOOR_TARGET = 0.60
+CREATE_TARGET = 500.0
+
+BUSY_CPU = 0.20  # share of all cores busy (before the server starts) above which figures suffer
+SERVER_START_TIMEOUT = 60.0
+SERVER_STOP_TIMEOUT = 10.0
+SEED_TIMEOUT = 90.0
+HTTP_TIMEOUT = 10.0
+
+PLACEHOLDER = re.compile(r'"@@([A-Z_]+)@@"')
+TEHRAN = timezone(timedelta(hours=3, minutes=30))  # Iran Standard Time; no DST since 2022
+QTY_SPAN = 21          # quantities 10..30 (within the insurers' maxQuantity for 00077)
+SEED_CONCURRENCY = 4
+REVISION_SYSTEM = "http://his.example.ir/fhir/sid/order-revision"
+
+FAMILIES = ["رضایی", "کریمی", "محمدی", "حسینی", "احمدی", "موسوی", "جعفری", "صادقی", "رحیمی", "نوری"]
+MALE_GIVEN = ["علی", "محمد", "حسین", "رضا", "مهدی"]
+FEMALE_GIVEN = ["زهرا", "فاطمه", "مریم", "سارا", "نرگس"]
+
+
+class BenchError(Exception):
+    """The environment or the server is not fit to be measured (exit 2)."""
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def national_code(n: int) -> str:
+    """A valid 10-digit Iranian national code (check digit per the official algorithm)."""
+    body = f"{(n * 7919 + 12345) % 10**9:09d}"
+    total = sum(int(d) * (10 - i) for i, d in enumerate(body))
+    r = total % 11
+    return body + str(r if r < 2 else 11 - r)
+
+
+def fill(template: str, values: dict[str, Any]) -> Any:
+    """The template with each "@@NAME@@" (quotes included) replaced by values[NAME] as JSON;
+    payloads/fhir.lua fills create and update bodies the same way."""
+
+    def value(m: re.Match[str]) -> str:
+        if m.group(1) not in values:
+            raise BenchError(f"no value for placeholder {m.group(1)} in a payload")
+        return json.dumps(values[m.group(1)], ensure_ascii=False)
+
+    return json.loads(PLACEHOLDER.sub(value, template))
+
+
+def dumps(resource: Any) -> bytes:
+    return json.dumps(resource, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def cpu_busy(seconds: float = 1.0) -> float | None:
+    """The share of all cores busy over `seconds` (from /proc/stat); None if unknown."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:9]]
+        return values[3] + values[4], sum(values)  # idle + iowait, total
+
+    try:
+        idle0, total0 = sample()
+        time.sleep(seconds)
+        idle1, total1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    total = total1 - total0
+    return 1.0 - (idle1 - idle0) / total if total > 0 else None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fhir_server_command() -> list[str]:
+    venv_bin = REPO_DIR / ".venv" / "bin"
+    for candidate in (venv_bin / "fhir-server", Path(sys.executable).parent / "fhir-server"):
+        if candidate.exists():
+            return [str(candidate)]
+    found = shutil.which("fhir-server")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "fhir_server"]
+
+
+def http(method: str, url: str, body: bytes | None = None) -> tuple[int, Any]:
+    headers = {"Accept": FHIR_JSON}
+    if body is not None:
+        headers["Content-Type"] = FHIR_JSON
+    req = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, raw[:300]
+
+
+# -- the server -------------------------------------------------------------------------
+
+
+class Server:
+    """`fhir-server serve` in its own process group; stop() always ends the whole group."""
+
+    def __init__(self, workers: int, threads: int, workdir: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.data = workdir / f"data-t{threads}"
+        self.log_path = workdir / f"server-t{threads}.log"
+        self.cmd = [
+            *fhir_server_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+            "--data", str(self.data), "--no-auth", "--workers", str(workers), "--threads", str(threads),
+        ]
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.data.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                self.cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=REPO_DIR, start_new_session=True,
+            )
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if http("GET", self.base + "/healthz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise BenchError(f"server not healthy after {SERVER_START_TIMEOUT:.0f} s:\n{self.log_tail()}")
+
+    def worker_pids(self) -> list[int]:
+        if self.proc is None:
+            return []
+        try:
+            out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True,
+                                 text=True, timeout=5).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+        return [int(p) for p in out.split()]
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=SERVER_STOP_TIMEOUT)
+        # the master may be gone while a worker lingers: end the group for certain
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=SERVER_STOP_TIMEOUT)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+
+# -- seeding ----------------------------------------------------------------------------
+
+
+@dataclass
+class Seed:
+    ids: list[str]               # the seeded MedicationRequests
+    next_seq: int                # the first prescription number wrk's creates may use
+    files: dict[str, Path]       # what payloads/fhir.lua reads
+
+
+def tehran_now() -> datetime:
+    return datetime.now(TEHRAN)
+
+
+def combo(c: int, patients: int, prescribers: int) -> tuple[int, int, int]:
+    """Prescription number c -> (patient, prescriber, quantity), as payloads/fhir.lua does:
+    distinct numbers are distinct prescriptions, so none is refused as a duplicate."""
+    return c % patients, (c // patients) % prescribers, 10 + (c // (patients * prescribers)) % QTY_SPAN
+
+
+def seed(base: str, records: int, n_patients: int, n_prescribers: int, workdir: Path) -> Seed:
+    """Prescribers, insured Patients and `records` MedicationRequests through the REST API,
+    then the files payloads/fhir.lua needs."""
+    deadline = time.monotonic() + SEED_TIMEOUT
+    fhir = base + "/fhir"
+    templates = {n: (PAYLOADS / f"{n}.json").read_text(encoding="utf-8")
+                 for n in ("patient", "practitioner", "coverage", "medication_request")}
+    now = tehran_now()
+    today = now.date()
+
+    def post(type_: str, resource: Any) -> str:
+        if time.monotonic() > deadline:
+            raise BenchError(f"seeding took longer than {SEED_TIMEOUT:.0f} s")
+        status, body = http("POST", f"{fhir}/{type_}", dumps(resource))
+        if status != 201 or not isinstance(body, dict) or "id" not in body:
+            raise BenchError(f"seeding POST {type_} gave {status}: {str(body)[:800]}")
+        return str(body["id"])
+
+    def prescriber(i: int) -> str:
+        female = i % 2 == 0
+        given = (FEMALE_GIVEN if female else MALE_GIVEN)[(i + 2) % 5]
+        family = FAMILIES[(i + 3) % len(FAMILIES)]
+        did = post("Practitioner", fill(templates["practitioner"], {
+            "IRIMC": f"{100000 + i}", "NATIONAL_CODE": national_code(10_000 + i),
+            "NAME": f"دکتر {given} {family}", "FAMILY": family, "GIVEN": given,
+            "GENDER": "female" if female else "male",
+        }))
+        return dumps({"reference": f"Practitioner/{did}", "display": f"دکتر {given} {family}"}).decode()
+
+    def patient(i: int) -> str:
+        female = i % 2 == 1
+        given = (FEMALE_GIVEN if female else MALE_GIVEN)[i % 5]
+        family = FAMILIES[(i // 5) % len(FAMILIES)]
+        code = national_code(i)
+        pid = post("Patient", fill(templates["patient"], {
+            "NATIONAL_CODE": code, "NAME": f"{given} {family}", "FAMILY": family, "GIVEN": given,
+            "MOBILE": f"0935{1000000 + i:07d}", "GENDER": "female" if female else "male",
+            "BIRTH_DATE": f"{1950 + i % 60}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+        }))
+        cid = post("Coverage", fill(templates["coverage"], {
+            "NATIONAL_CODE": code, "BENEFICIARY": {"reference": f"Patient/{pid}"},
+            "START": f"{today.year - 1}-03-21", "END": f"{today.year + 1}-03-20",
+        }))
+        subject = {"reference": f"Patient/{pid}", "display": f"{given} {family}"}
+        return f"{dumps(subject).decode()}\t{dumps([{'reference': f'Coverage/{cid}'}]).decode()}"
+
+    with ThreadPoolExecutor(SEED_CONCURRENCY) as pool:
+        requesters = list(pool.map(prescriber, range(n_prescribers)))
+        patients = list(pool.map(patient, range(n_patients)))
+
+    # the create template: per-run values filled here, per-request ones left to the Lua script
+    static = {"AUTHORED": now.isoformat(timespec="seconds"), "VALID_START": today.isoformat(),
+              "VALID_END": (today + timedelta(days=30)).isoformat()}
+    template = templates["medication_request"]
+    for name, v in static.items():
+        template = template.replace(f'"@@{name}@@"', json.dumps(v))
+    template = json.dumps(json.loads(template), ensure_ascii=False, separators=(",", ":"))
+
+    def prescription(c: int) -> Any:
+        p, d, qty = combo(c, n_patients, n_prescribers)
+        subject, insurance = patients[p].split("\t")
+        return fill(template, {
+            "ITEM": f"bench-{c}", "SUBJECT": json.loads(subject), "INSURANCE": json.loads(insurance),
+            "REQUESTER": json.loads(requesters[d]), "QTY": qty,
+            "GROUP": f"urn:uuid:00000000-0000-4000-8000-{c:012d}",
+        })
+
+    with ThreadPoolExecutor(SEED_CONCURRENCY) as pool:
+        ids = list(pool.map(lambda c: post("MedicationRequest", prescription(c)), range(records)))
+    # one create by hand, as wrk will do them
+    post("MedicationRequest", prescription(records))
+
+    # update bodies: each stored item as a client has it (read, then changed), with a
+    # client-side revision identifier whose value the Lua script makes unique per PUT
+    def update_line(id_: str) -> str:
+        status, body = http("GET", f"{fhir}/MedicationRequest/{id_}")
+        if status != 200 or not isinstance(body, dict):
+            raise BenchError(f"read of seeded MedicationRequest/{id_} gave {status}: {str(body)[:500]}")
+        body.pop("meta", None)
+        body.setdefault("identifier", []).append({"system": REVISION_SYSTEM, "value": "@@N@@"})
+        return f"{id_}\t{dumps(body).decode()}"
+
+    with ThreadPoolExecutor(SEED_CONCURRENCY) as pool:
+        updates = list(pool.map(update_line, ids))
+    for n in (1, 2):  # two updates by hand: both must write a new version
+        id_, body = updates[0].split("\t", 1)
+        put = dumps(fill(body, {"N": f"check-{n}"}))
+        status, answer = http("PUT", f"{fhir}/MedicationRequest/{id_}", put)
+        version = answer.get("meta", {}).get("versionId") if isinstance(answer, dict) else None
+        if status != 200 or version != str(n + 1):
+            raise BenchError(f"check update {n} gave {status}, versionId {version!r}: {str(answer)[:800]}")
+
+    files = {name: workdir / f"{name}.txt" for name in ("ids", "create", "patients", "requesters", "updates")}
+    files["ids"].write_text("\n".join(ids) + "\n")
+    files["create"].write_text(template, encoding="utf-8")
+    files["patients"].write_text("\n".join(patients) + "\n", encoding="utf-8")
+    files["requesters"].write_text("\n".join(requesters) + "\n", encoding="utf-8")
+    files["updates"].write_text("\n".join(updates) + "\n", encoding="utf-8")
+    return Seed(ids, records + 1, files)
+
+
+# -- wrk ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    scenario: str
+    requests_per_s: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    requests: int = 0
+    non_2xx: int = 0
+    socket_errors: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    unexpected_status: int = 0
+
+    @property
+    def errors(self) -> int:
+        return self.non_2xx + self.socket_errors
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "errors": self.errors}
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def _duration_ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text.strip())
+    if not m:
+        raise ValueError(f"cannot read wrk duration {text!r}")
+    return float(m.group(1)) * _UNITS_MS[m.group(2)]
+
+
+def parse_wrk(scenario: str, out: str) -> Result:
+    r = Result(scenario)
+    m = re.search(r"^Requests/sec:\s+([\d.]+)", out, re.M)
+    if not m:
+        raise BenchError(f"wrk gave no Requests/sec for {scenario}:\n{out}")
+    r.requests_per_s = float(m.group(1))
+    for pct, attr in (("50", "p50_ms"), ("99", "p99_ms")):
+        m = re.search(rf"^\s+{pct}%\s+(\S+)", out, re.M)
+        if m:
+            setattr(r, attr, _duration_ms(m.group(1)))
+    m = re.search(r"^\s+(\d+) requests in", out, re.M)
+    r.requests = int(m.group(1)) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    r.non_2xx = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    r.socket_errors = sum(int(g) for g in m.groups()) if m else 0
+    m = re.search(r"^NOSKHE_STATUS (\{.*\})$", out, re.M)
+    if m:
+        r.statuses = {k: int(v) for k, v in sorted(json.loads(m.group(1)).items())}
+        expected = str(EXPECTED_STATUS[scenario])
+        r.unexpected_status = sum(v for k, v in r.statuses.items() if k != expected)
+    return r
+
+
+def run_wrk(
+    wrk: str, args: argparse.Namespace, base: str, scenario: str, extra: list[str]
+) -> tuple[Result, str]:
+    cmd = [
+        wrk, f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration}s",
+        "--latency", "--timeout", "5s", "-s", str(LUA_SCRIPT), base, "--", scenario, *extra,
+    ]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 30)
+    except subprocess.TimeoutExpired as exc:
+        raise BenchError(f"wrk {scenario} did not finish in {args.duration + 30} s") from exc
+    if done.returncode != 0:
+        raise BenchError(f"wrk {scenario} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return parse_wrk(scenario, done.stdout), done.stdout
+
+
+# -- one run: a server with one thread setting ---------------------------------------------
+
+
+def bench_once(wrk: str, args: argparse.Namespace, threads: int, workdir: Path) -> dict[str, Any]:
+    server = Server(args.workers, threads, workdir)
+    busy_before = cpu_busy()
+    if busy_before is not None and busy_before > BUSY_CPU:
+        log(args, f"warning: {busy_before:.0%} of the CPU is busy before the run; other work on "
+                  "this machine will lower the figures")
+    results: dict[str, Result] = {}
+    raw: dict[str, str] = {}
+    try:
+        server.start()
+        log(args, f"server up at {server.base} (workers={args.workers}, threads={threads}); seeding...")
+        t0 = time.monotonic()
+        s = seed(server.base, args.records, args.patients, args.practitioners, workdir)
+        log(args, f"seeded {args.practitioners} Practitioners, {args.patients} Patients with Coverage, "
+                  f"{len(s.ids)} MedicationRequests in {time.monotonic() - t0:.1f} s")
+        f = s.files
+        extra = {
+            "healthz": [], "read": [str(f["ids"])],
+            "create": [str(f["create"]), str(f["patients"]), str(f["requesters"]), str(s.next_seq),
+                       str(args.wrk_threads)],
+            "update": [str(f["updates"])],
+        }
+        for scenario in args.scenarios:
+            log(args, f"wrk {scenario} for {args.duration} s...")
+            results[scenario], raw[scenario] = run_wrk(wrk, args, server.base, scenario, extra[scenario])
+    finally:
+        server.stop()
+    if args.keep_logs:
+        log(args, f"server log: {server.log_path}")
+    run = summarise(threads, args, results, raw if args.raw else None)
+    run["cpu_busy_before"] = busy_before
+    return run
+
+
+def summarise(threads: int, args: argparse.Namespace, results: dict[str, Result],
+              raw: dict[str, str] | None) -> dict[str, Any]:
+    floor, read, create = results.get("healthz"), results.get("read"), results.get("create")
+    ratio = read.requests_per_s / floor.requests_per_s if read and floor and floor.requests_per_s else None
+    targets: dict[str, Any] = {}
+    if ratio is not None:
+        targets["read_vs_floor"] = {"value": round(ratio, 3), "target": READ_FLOOR_TARGET,
+                                    "met": ratio >= READ_FLOOR_TARGET}
+    if create is not None:
+        targets["create_per_s"] = {"value": create.requests_per_s, "target": CREATE_TARGET,
+                                   "met": create.requests_per_s >= CREATE_TARGET}
+    errors = sum(r.errors + r.unexpected_status for r in results.values())
+    out: dict[str, Any] = {
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "scenarios": {k: v.to_json() for k, v in results.items()},
+        "read_floor_ratio": ratio,
+        "targets": targets,
+        "errors": errors,
+        "ok": errors == 0 and all(t["met"] for t in targets.values()),
+    }
+    if raw is not None:
+        out["wrk_output"] = raw
+    return out
+
+
+# -- output ---------------------------------------------------------------------------------
+
+
+def log(args: argparse.Namespace, message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def print_table(run: dict[str, Any], args: argparse.Namespace, cores: int) -> None:
+    print()
+    print(f"Noskhe REST bench: {cores} cores (nproc), gunicorn {args.workers} workers x "
+          f"{run['threads']} thread(s) ({run['worker_class']}), "
+          f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s")
+    busy = run["cpu_busy_before"]
+    if busy is not None:
+        note = "  (busy: figures are low)" if busy > BUSY_CPU else ""
+        print(f"CPU busy before the run (other work): {busy:.0%}{note}")
+    print(f"{'scenario':<10} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}  statuses")
+    for name, r in run["scenarios"].items():
+        statuses = " ".join(f"{k}:{v}" for k, v in r["statuses"].items())
+        print(f"{name:<10} {r['requests_per_s']:>11.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+              f"{r['errors']:>7}  {statuses}")
+        if r["errors"] or r["unexpected_status"]:
+            print(f"  !! {name}: {r['non_2xx']} non-2xx/3xx, {r['socket_errors']} socket errors, "
+                  f"{r['unexpected_status']} responses other than {EXPECTED_STATUS[name]}")
+    t = run["targets"]
+    if "read_vs_floor" in t:
+        v = t["read_vs_floor"]
+        print(f"read/floor = {v['value'] * 100:.1f}% (target >= {READ_FLOOR_TARGET * 100:.0f}%): "
+              f"{'MET' if v['met'] else 'MISSED'}")
+    if "create_per_s" in t:
+        v = t["create_per_s"]
+        print(f"create = {v['value']:.1f}/s (target >= {CREATE_TARGET:.0f}/s): "
+              f"{'MET' if v['met'] else 'MISSED'}")
+
+
+def print_comparison(runs: list[dict[str, Any]]) -> None:
+    print()
+    names = [s for s in SCENARIOS if any(s in r["scenarios"] for r in runs)]
+    print("threads  " + "  ".join(f"{n + ' r/s':>12}" for n in names) + "  read/floor  ok")
+    for run in runs:
+        cells = [f"{run['scenarios'][n]['requests_per_s']:>12.1f}" if n in run["scenarios"] else f"{'-':>12}"
+                 for n in names]
+        ratio = f"{run['read_floor_ratio'] * 100:>9.1f}%" if run["read_floor_ratio"] else f"{'-':>10}"
+        print(f"{run['threads']:>7}  " + "  ".join(cells) + f"  {ratio}  {'yes' if run['ok'] else 'no'}")
+    best = max(runs, key=_score)
+    print(f"best: --threads {best['threads']}")
+
+
+def _score(run: dict[str, Any]) -> tuple[int, float]:
+    s = run["scenarios"]
+    met = sum(1 for t in run["targets"].values() if t["met"]) + (run["errors"] == 0)
+    return met, sum(s[n]["requests_per_s"] for n in ("read", "create", "update") if n in s)
+
+
+# -- main -------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--duration", type=int, default=10, help="seconds per scenario (default 10)")
+    p.add_argument("--threads", default="1",
+                   help="gunicorn threads per worker; a comma list (1,2,4) runs one server per value")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    p.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    p.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
+    p.add_argument("--records", type=int, default=300, help="MedicationRequests to seed (default 300)")
+    p.add_argument("--patients", type=int, default=200, help="insured Patients to seed (default 200)")
+    p.add_argument("--practitioners", type=int, default=20, help="prescribers to seed (default 20)")
+    p.add_argument("--scenarios", default=",".join(SCENARIOS),
+                   help=f"comma list out of {','.join(SCENARIOS)}")
+    p.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    p.add_argument("--raw", action="store_true", help="keep wrk's own output in the JSON")
+    p.add_argument("--keep-logs", action="store_true", help="keep the temp dir with the server logs")
+    args = p.parse_args(argv)
+    try:
+        args.thread_list = [int(t) for t in args.threads.split(",") if t.strip()]
+    except ValueError:
+        p.error("--threads takes integers, e.g. 1 or 1,2,4")
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown or not args.scenarios:
+        p.error(f"unknown scenarios {sorted(unknown)}; choose from {', '.join(SCENARIOS)}")
+    if not 1 <= args.duration <= 600 or not args.thread_list or min(args.thread_list) < 1:
+        p.error("--duration must be 1..600 and --threads positive")
+    if args.records < 1 or args.patients < 1 or args.practitioners < 1:
+        p.error("--records, --patients and --practitioners must be positive")
+    return args
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the finally blocks that stop the server
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("rest_bench: `wrk` is not on PATH. Install it (Debian/Ubuntu):\n"
+              "    apt-get install -y wrk", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
+    cores = os.cpu_count() or 1
+    with contextlib.suppress(OSError, ValueError, subprocess.TimeoutExpired):
+        cores = int(subprocess.run(["nproc"], capture_output=True, text=True, timeout=5).stdout)
+    workdir = Path(tempfile.mkdtemp(prefix="noskhe-bench-"))
+    runs: list[dict[str, Any]] = []
+    try:
+        for threads in args.thread_list:
+            runs.append(bench_once(wrk, args, threads, workdir))
+            if not args.json:
+                print_table(runs[-1], args, cores)
+    except BenchError as exc:
+        print(f"rest_bench: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if args.keep_logs:
+            print(f"[bench] kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if args.json:
+        wrk_version = subprocess.run([wrk, "-v"], capture_output=True, text=True, timeout=5)
+        print(json.dumps({
+            "nproc": cores, "python": platform.python_version(),
+            "wrk": (wrk_version.stdout or wrk_version.stderr).split("\n")[0].strip(),
+            "workers": args.workers, "duration_s": args.duration,
+            "wrk_threads": args.wrk_threads, "connections": args.connections,
+            "records": args.records,
+            "targets": {"read_vs_floor": READ_FLOOR_TARGET, "create_per_s": CREATE_TARGET},
+            "runs": runs,
+        }, ensure_ascii=False, indent=2))
+    elif len(runs) > 1:
+        print_comparison(runs)
+    return 0 if all(r["ok"] for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
