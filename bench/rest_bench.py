@@ -52,8 +52,14 @@ PAYLOADS = BENCH_DIR / "payloads"
 LUA_SCRIPT = PAYLOADS / "fhir.lua"
 FHIR_JSON = "application/fhir+json"
 
-SCENARIOS = ("healthz", "read", "create", "update")
-EXPECTED_STATUS = {"healthz": 200, "read": 200, "create": 201, "update": 200}
+# create: a national prescription item (the whole e-prescription workflow runs);
+# create-plain: the same MedicationRequest ordered under a hospital's own group system,
+# so it is plain FHIR (validation, indexing, storage) with no workflow: the REST core.
+SCENARIOS = ("healthz", "read", "create", "create-plain", "update")
+EXPECTED_STATUS = {"healthz": 200, "read": 200, "create": 201, "create-plain": 201, "update": 200}
+LUA_MODE = {"create-plain": "create"}
+NATIONAL_GROUP = "http://noskhe.ir/fhir/sid/prescription"
+HOSPITAL_GROUP = "http://his.example.ir/fhir/sid/order-group"
 READ_FLOOR_TARGET = 0.60
 CREATE_TARGET = 500.0
 
@@ -337,9 +343,11 @@ def seed(base: str, records: int, n_patients: int, n_prescribers: int, workdir: 
         if status != 200 or version != str(n + 1):
             raise BenchError(f"check update {n} gave {status}, versionId {version!r}: {str(answer)[:800]}")
 
-    files = {name: workdir / f"{name}.txt" for name in ("ids", "create", "patients", "requesters", "updates")}
+    names = ("ids", "create", "create-plain", "patients", "requesters", "updates")
+    files = {name: workdir / f"{name}.txt" for name in names}
     files["ids"].write_text("\n".join(ids) + "\n")
     files["create"].write_text(template, encoding="utf-8")
+    files["create-plain"].write_text(template.replace(NATIONAL_GROUP, HOSPITAL_GROUP), encoding="utf-8")
     files["patients"].write_text("\n".join(patients) + "\n", encoding="utf-8")
     files["requesters"].write_text("\n".join(requesters) + "\n", encoding="utf-8")
     files["updates"].write_text("\n".join(updates) + "\n", encoding="utf-8")
@@ -408,7 +416,8 @@ def run_wrk(
 ) -> tuple[Result, str]:
     cmd = [
         wrk, f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration}s",
-        "--latency", "--timeout", "5s", "-s", str(LUA_SCRIPT), base, "--", scenario, *extra,
+        "--latency", "--timeout", "5s", "-s", str(LUA_SCRIPT), base, "--", LUA_MODE.get(scenario, scenario),
+        *extra,
     ]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 30)
@@ -444,6 +453,7 @@ def bench_once(wrk: str, args: argparse.Namespace, threads: int, workdir: Path) 
                        str(args.wrk_threads)],
             "update": [str(f["updates"])],
         }
+        extra["create-plain"] = [str(f["create-plain"]), *extra["create"][1:]]
         for scenario in args.scenarios:
             log(args, f"wrk {scenario} for {args.duration} s...")
             results[scenario], raw[scenario] = run_wrk(wrk, args, server.base, scenario, extra[scenario])
