@@ -79,11 +79,6 @@ def register_auth(
             authorization.reset(token)
 
 
-def current_access() -> AccessContext | None:
-    """The verified token's context; None when authorization is off (`--no-auth`)."""
-    return g.get("fhir_access")
-
-
 def require(interaction: str, resource_type: str) -> Decision:
     """The decision for an interaction on a type (403 when refused); see `fhir_server.authorization`."""
     return authorization.current().require(interaction, resource_type)

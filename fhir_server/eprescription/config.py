@@ -14,5 +14,3 @@ class EPrescriptionConfig:
     # During roll-out unsigned prescriptions may be accepted (active, with a warning).
     accept_unsigned: bool = field(default_factory=lambda: os.environ.get("NOSKHE_ACCEPT_UNSIGNED") == "1")
     policy_dir: Path = field(default_factory=lambda: Path(os.environ.get("NOSKHE_POLICY", DEFAULT_POLICY)))
-    # Where the patient's SMS goes; None: the data directory's outbox (see smart_auth.sms).
-    sms_outbox: Path | None = None

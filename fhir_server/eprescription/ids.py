@@ -15,7 +15,7 @@ import jdatetime
 PRESCRIPTION_SYSTEM = "http://noskhe.ir/fhir/sid/prescription"
 TRACKING_SYSTEM = "http://noskhe.ir/fhir/sid/tracking-code"
 ID_LENGTH = 15
-TRACKING_LENGTH = 6
+TRACKING_LENGTH = 6  # digits, the first never 0
 
 
 def check_character(digits: str) -> str:
@@ -41,5 +41,6 @@ def is_prescription_id(value: str) -> bool:
 
 
 def new_tracking_code() -> str:
-    """Six digits, not starting with 0 (so no client drops a leading zero)."""
-    return str(100000 + secrets.randbelow(900000))
+    """TRACKING_LENGTH digits, not starting with 0 (so no client drops a leading zero)."""
+    low = 10 ** (TRACKING_LENGTH - 1)
+    return str(low + secrets.randbelow(9 * low))

@@ -28,7 +28,6 @@ from fhir_server.storage.base import StoreSession
 JOSE = "application/jose"
 ALGORITHMS = ["ES256", "RS256"]
 EXT_KEY = items.EXT + "signing-key"
-AUTHOR_SIGNATURE = {"system": "urn:iso-astm:E1762-95:2013", "code": "1.2.840.10065.1.12.1.1"}
 SIGNED_FIELDS = {
     "MedicationRequest": (
         "intent",

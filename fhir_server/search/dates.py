@@ -24,18 +24,6 @@ _RE = re.compile(
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _ms(dt: datetime) -> int:
-    delta = dt - _EPOCH
-    return (delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000
-
-
-def _offset(tz: str | None) -> timedelta:
-    if not tz or tz == "Z":
-        return timedelta(0)
-    sign = -1 if tz[0] == "-" else 1
-    return sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6]))
-
-
 def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
     total = year * 12 + (month - 1) + months
     return total // 12, total % 12 + 1

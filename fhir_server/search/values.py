@@ -6,7 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from fhir_server.outcome import FhirError
-from fhir_server.search.dates import MAX_MS, MIN_MS, date_range
+from fhir_server.search.dates import date_range
 from fhir_server.search.normalize import normalize
 from fhir_server.search.plan import RangePred, RefPred, StringPred, TokenPred, UriPred
 
@@ -138,4 +138,3 @@ def uri_pred(name: str, value: str, mode: str) -> UriPred:
     return UriPred(tuple(prefixes) or (text,), "above")
 
 
-OPEN_LOW, OPEN_HIGH = MIN_MS, MAX_MS
