@@ -128,11 +128,13 @@ def create(type_: str) -> Response:
     check_type(type_)
     resource = read_json_body()
     repo, condition = ctx().repo, request.headers.get("If-None-Exist")
+    # A plain create is checked and indexed before the write lock is taken.
+    prepared = None if condition else repo.prepare_create(type_, _without_id(resource))
     with ctx().store.session(write=True) as s:
         if condition:
             result = repo.create_if_none_exist(s, type_, resource, _parse_query(condition))
         else:
-            result = repo.create(s, type_, _without_id(resource))
+            result = repo.create(s, type_, _without_id(resource), prepared=prepared)
     return write_response(result)
 
 

@@ -39,6 +39,9 @@ class ChangeRule:
     def __init__(self, config: EPrescriptionConfig) -> None:
         self.config = config
 
+    def concerns_new(self, resource: dict[str, Any]) -> bool:
+        return False  # only changes of stored items
+
     def before_write(
         self, repo: Repository, s: StoreSession, resource: dict[str, Any], previous: dict[str, Any] | None
     ) -> list[Issue]:

@@ -43,6 +43,9 @@ def prescription_of(dispense: dict[str, Any]) -> str | None:
 class DispenseRule:
     types = frozenset({"MedicationDispense"})
 
+    def concerns_new(self, resource: dict[str, Any]) -> bool:
+        return prescription_of(resource) is not None  # whether it is national needs the store
+
     def before_write(
         self, repo: Repository, s: StoreSession, resource: dict[str, Any], previous: dict[str, Any] | None
     ) -> list[Issue]:

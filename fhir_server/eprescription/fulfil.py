@@ -30,6 +30,9 @@ def _service_requests(s: StoreSession, report: dict[str, Any]) -> list[str]:
 class FulfilRule:
     types = frozenset({"DiagnosticReport"})
 
+    def concerns_new(self, resource: dict[str, Any]) -> bool:
+        return True
+
     def before_write(
         self, repo: Repository, s: StoreSession, resource: dict[str, Any], previous: dict[str, Any] | None
     ) -> list[Issue]:

@@ -46,6 +46,9 @@ class PrescriptionRule:
     def __init__(self, config: EPrescriptionConfig, policy: Policy) -> None:
         self.config, self.policy = config, policy
 
+    def concerns_new(self, resource: dict[str, Any]) -> bool:
+        return items.is_eprescription(resource)
+
     def before_write(
         self, repo: Repository, s: StoreSession, resource: dict[str, Any], previous: dict[str, Any] | None
     ) -> list[Issue]:

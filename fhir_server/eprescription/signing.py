@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 class SigningRule:
     types = frozenset({"Provenance"})
 
+    def concerns_new(self, resource: dict[str, Any]) -> bool:
+        return bool(signature.jose_signatures(resource))
+
     def before_write(
         self, repo: Repository, s: StoreSession, resource: dict[str, Any], previous: dict[str, Any] | None
     ) -> list[Issue]:

@@ -28,6 +28,18 @@ Query = list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
+class PreparedCreate:
+    """A new resource validated, stamped and indexed before its write session."""
+
+    id: str
+    last_updated: str
+    stored: dict[str, Any]
+    body: bytes
+    index: list[Any]
+    warnings: tuple[Issue, ...]
+
+
+@dataclass(frozen=True)
 class WriteResult:
     version: ResourceVersion
     created: bool  # 201 rather than 200
@@ -97,11 +109,40 @@ class Repository:
 
     # -- writes ------------------------------------------------------------------------
 
-    def create(self, s: StoreSession, type_: str, resource: Any, *, id_: str | None = None) -> WriteResult:
-        """POST: the server assigns the id (or the transaction pre-assigned one)."""
+    def create(
+        self,
+        s: StoreSession,
+        type_: str,
+        resource: Any,
+        *,
+        id_: str | None = None,
+        prepared: PreparedCreate | None = None,
+    ) -> WriteResult:
+        """POST: the server assigns the id (or the transaction pre-assigned one).
+
+        `prepared` (from `prepare_create`, done before the session) skips the work that
+        needs no store, so it is not done while the store's write lock is held."""
         authorization.current().require("create", type_)
+        if prepared is not None:
+            rv = ResourceVersion(type_, prepared.id, 1, prepared.last_updated, False, prepared.body, "POST")
+            return self._store(s, rv, prepared.stored, prepared.index, None, prepared.warnings)
         warnings = self._check(resource, type_)
         return self._write(s, type_, id_ or new_id(), resource, None, "POST", warnings)
+
+    def prepare_create(self, type_: str, resource: Any) -> PreparedCreate | None:
+        """Validate, stamp and index a new resource outside any session.
+
+        None when a workflow rule concerns the resource: it may change it inside the
+        transaction, so everything is done there."""
+        authorization.current().require("create", type_)
+        if not isinstance(resource, dict) or any(r.concerns_new(resource) for r in self.rules.get(type_, ())):
+            return None
+        warnings = self._check(resource, type_)
+        last_updated = now_instant()
+        stored = stamp(resource, new_id(), 1, last_updated)
+        return PreparedCreate(
+            stored["id"], last_updated, stored, orjson.dumps(stored), self.indexer(stored), warnings
+        )
 
     def create_if_none_exist(
         self, s: StoreSession, type_: str, resource: Any, query: Query, *, id_: str | None = None
@@ -236,15 +277,25 @@ class Repository:
         last_updated = now_instant()
         stored = stamp(resource, id_, version, last_updated)
         warnings = [*warnings, *self._apply_rules(s, stored, expected)]
-        body = orjson.dumps(stored)
-        rv = ResourceVersion(type_, id_, version, last_updated, False, body, method)
+        rv = ResourceVersion(type_, id_, version, last_updated, False, orjson.dumps(stored), method)
+        return self._store(s, rv, stored, self.indexer(stored), expected, warnings)
+
+    def _store(
+        self,
+        s: StoreSession,
+        rv: ResourceVersion,
+        stored: dict[str, Any],
+        index: list[Any],
+        expected: int | None,
+        warnings: Sequence[Issue],
+    ) -> WriteResult:
         try:
-            written = s.put(rv, self.indexer(stored), expected)
+            written = s.put(rv, index, expected)
         except VersionConflict as exc:
             raise FhirError.of(409, "conflict", f"Concurrent write: {exc}") from exc
         # Scopes restricted to a compartment or a query are checked on the stored result;
         # a refusal here rolls the whole session back.
-        authorization.current().check(s, _INTERACTION[method], stored)
+        authorization.current().check(s, _INTERACTION[rv.method], stored)
         if self.on_write is not None:
             self.on_write(stored)
         return WriteResult(written, created=expected is None, warnings=tuple(warnings))

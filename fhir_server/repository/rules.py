@@ -27,6 +27,11 @@ class WriteRule(Protocol):
         """Called with the resource as it will be stored (id and meta set), before it is."""
         ...
 
+    def concerns_new(self, resource: dict[str, Any]) -> bool:
+        """Whether `before_write` may act on this new resource (False lets a plain create be
+        validated and indexed before the write session starts)."""
+        ...
+
     def before_delete(self, repo: Repository, s: StoreSession, current: dict[str, Any]) -> None:
         """Called before a logical delete; raise FhirError to refuse it."""
         ...
