@@ -19,7 +19,8 @@ from typing import Any
 import fhirpathpy
 from fhirpathpy.models import models
 
-from fhir_server.search.registry import split_union
+from fhir_server import definitions
+from fhir_server.search.registry import split_top_level, split_union
 
 Node = tuple[Any, str]
 Extractor = Callable[[dict[str, Any]], list[Node]]
@@ -29,30 +30,7 @@ _PATH2TYPE: dict[str, str] = _MODEL["path2Type"]
 _CHOICES: dict[str, list[str]] = _MODEL["choiceTypePaths"]
 _ELSEWHERE: dict[str, str] = _MODEL["pathsDefinedElsewhere"]
 _BACKBONES = frozenset(p.rsplit(".", 1)[0] for p in _PATH2TYPE)
-_PRIMITIVES = frozenset(
-    [
-        "base64Binary",
-        "boolean",
-        "canonical",
-        "code",
-        "date",
-        "dateTime",
-        "decimal",
-        "id",
-        "instant",
-        "integer",
-        "markdown",
-        "oid",
-        "positiveInt",
-        "string",
-        "time",
-        "unsignedInt",
-        "uri",
-        "url",
-        "uuid",
-        "xhtml",
-    ]
-)
+_PRIMITIVES = definitions.PRIMITIVE_TYPES
 
 
 def _type_name(choice_suffix: str) -> str:
@@ -210,22 +188,7 @@ class _PathCompiler:
 
 
 def _split_dots(text: str) -> list[str]:
-    parts: list[str] = []
-    depth, quoted, start = 0, False, 0
-    for i, ch in enumerate(text):
-        if ch == "'":
-            quoted = not quoted
-        elif quoted:
-            continue
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "." and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return parts
+    return split_top_level(text, ".")
 
 
 def _run_steps(steps: list[_Step], types: list[tuple[str, str]], start: Any) -> list[Node]:

@@ -43,11 +43,11 @@ class SearchParam:
     description: str = ""
 
 
-def split_union(expression: str) -> list[str]:
-    """Split a FHIRPath expression on top-level `|` (not inside parentheses or quotes)."""
+def split_top_level(text: str, separator: str) -> list[str]:
+    """Split FHIRPath text on `separator` where it is outside parentheses and quotes."""
     parts: list[str] = []
     depth, quoted, start = 0, False, 0
-    for i, ch in enumerate(expression):
+    for i, ch in enumerate(text):
         if ch == "'":
             quoted = not quoted
         elif quoted:
@@ -56,11 +56,16 @@ def split_union(expression: str) -> list[str]:
             depth += 1
         elif ch == ")":
             depth -= 1
-        elif ch == "|" and depth == 0:
-            parts.append(expression[start:i].strip())
+        elif ch == separator and depth == 0:
+            parts.append(text[start:i])
             start = i + 1
-    parts.append(expression[start:].strip())
-    return [p for p in parts if p]
+    parts.append(text[start:])
+    return parts
+
+
+def split_union(expression: str) -> list[str]:
+    """Split a FHIRPath expression on top-level `|` (not inside parentheses or quotes)."""
+    return [p.strip() for p in split_top_level(expression, "|") if p.strip()]
 
 
 _ROOT = re.compile(r"^\(*\s*([A-Za-z]+)")
