@@ -23,13 +23,13 @@ from typing import Any
 import pytest
 import requests
 from fhirclient import client as fhir_client
-from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from fhir_server.app import create_app
 from fhir_server.cli import main
 from fhir_server.config import Settings
 from tests.conftest import FHIR_JSON, RunningServer
+from tests.e2e.smart_tokens import Site, backend_token
 from tests.eprescription.conftest import ENGINES, mongo_base  # noqa: F401 - the fixture
 from tests.eprescription.cycle_helpers import (
     NATIONAL,
@@ -133,14 +133,6 @@ class Cycle:
         return [json.loads(line) for line in lines if line]
 
 
-class Site:
-    def __init__(self, server: RunningServer) -> None:
-        self.root = f"http://127.0.0.1:{server.port}"
-
-    def url(self, path: str) -> str:
-        return f"{self.root}{path}"
-
-
 def sign_in(server: RunningServer, username: str) -> str:
     """fhirclient's authorize URL, the sign-in form, (the patient picker), the code exchange."""
     role, _ = USERS[username]
@@ -155,29 +147,6 @@ def sign_in(server: RunningServer, username: str) -> str:
     assert response.status_code == 302, response.text
     app.handle_callback(response.headers["Location"])
     return str(app.server.auth.access_token)
-
-
-def backend_token(server: RunningServer, key: RSAKey) -> str:
-    """The ministry's audit reader: client credentials with an RS384 assertion."""
-    token_url = requests.get(f"{server.base}/.well-known/smart-configuration").json()["token_endpoint"]
-    now = int(time.time())
-    assertion = jwt.encode(
-        {"alg": "RS384", "kid": "audit-1", "typ": "JWT"},
-        {"iss": "audit", "sub": "audit", "aud": token_url, "exp": now + 120, "jti": uuid.uuid4().hex},
-        key,
-        algorithms=["RS384"],
-    )
-    r = requests.post(
-        token_url,
-        data={
-            "grant_type": "client_credentials",
-            "scope": "system/AuditEvent.rs",
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": assertion,
-        },
-    )
-    assert r.status_code == 200, r.text
-    return str(r.json()["access_token"])
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -438,7 +407,8 @@ def test_10b_patient_gets_the_printout(cycle: Cycle) -> None:
 
 
 def test_11_audit_trail_shows_every_step(cycle: Cycle) -> None:
-    headers = {"Authorization": f"Bearer {backend_token(cycle.server, cycle.backend_key)}"}
+    token = backend_token(cycle.server, cycle.backend_key, "audit", "system/AuditEvent.rs")
+    headers = {"Authorization": f"Bearer {token}"}
     expected = {
         ("Practitioner/sec-1", "create"),
         ("Practitioner/sec-1", "operation"),

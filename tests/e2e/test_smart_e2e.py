@@ -9,35 +9,23 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from fhirclient import client as fhir_client
-from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from fhir_server.cli import main
 from tests.conftest import FHIR_JSON, RunningServer
+from tests.e2e.smart_tokens import Site, backend_token
 from tests.smart_auth.auth_testkit import Browser
 
 pytestmark = pytest.mark.e2e
 REDIRECT = "http://127.0.0.1:9/callback"
 PASSWORD = "Kh0sh-Amad-2026"
 USER_SCOPES = "openid fhirUser launch/patient offline_access patient/*.rs user/*.cruds"
-
-
-class Site:
-    """What the testkit's Browser needs: the server root."""
-
-    def __init__(self, server: RunningServer) -> None:
-        self.root = f"http://127.0.0.1:{server.port}"
-        self.base = server.base
-
-    def url(self, path: str) -> str:
-        return f"{self.root}{path}"
 
 
 @pytest.fixture(scope="module")
@@ -232,31 +220,9 @@ def test_prescriber_writes_what_the_scope_allows(secured: Any) -> None:
     assert requests.post(server.base, json=bundle, headers=headers).status_code == 403
 
 
-def backend_token(server: RunningServer, key: RSAKey) -> str:
-    token_url = requests.get(f"{server.base}/.well-known/smart-configuration").json()["token_endpoint"]
-    now = int(time.time())
-    assertion = jwt.encode(
-        {"alg": "RS384", "kid": "backend-1", "typ": "JWT"},
-        {"iss": "registry", "sub": "registry", "aud": token_url, "exp": now + 120, "jti": uuid.uuid4().hex},
-        key,
-        algorithms=["RS384"],
-    )
-    r = requests.post(
-        token_url,
-        data={
-            "grant_type": "client_credentials",
-            "scope": "system/*.rs",
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": assertion,
-        },
-    )
-    assert r.status_code == 200, r.text
-    return str(r.json()["access_token"])
-
-
 def test_backend_service_reads_everything_writes_nothing_and_sees_audit(secured: Any) -> None:
     server, key = secured
-    headers = {"Authorization": f"Bearer {backend_token(server, key)}"}
+    headers = {"Authorization": f"Bearer {backend_token(server, key, 'registry', 'system/*.rs')}"}
     patients = requests.get(f"{server.base}/Patient", params={"_total": "accurate"}, headers=headers).json()
     assert patients["total"] >= 2
     r = requests.post(
