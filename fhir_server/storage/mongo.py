@@ -42,7 +42,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pymongo import MongoClient, ReturnDocument
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from fhir_server.outcome import FhirError
 from fhir_server.storage.base import StoreUnavailable
@@ -112,6 +112,8 @@ class MongoStore:
                 self.transactions = "setName" in hello or hello.get("msg") == "isdbgrid"
                 self.db.resources.create_indexes(RESOURCE_INDEXES)
                 self.db.history.create_indexes(HISTORY_INDEXES)
+                # The sequence document exists before any writer races to create it by upsert.
+                self.db.counters.update_one({"_id": "seq"}, {"$setOnInsert": {"n": 0}}, upsert=True)
             except ConnectionFailure as exc:
                 raise StoreUnavailable(f"cannot reach MongoDB at {self.where}: {_reason(exc)}") from exc
             if not self.transactions:
@@ -137,14 +139,18 @@ class MongoStore:
 
     def next_seq(self) -> int:
         """The next store-wide write sequence number (outside any transaction)."""
-        try:
-            doc = self.db.counters.find_one_and_update(
-                {"_id": "seq"}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER
-            )
-        except ConnectionFailure as exc:
-            raise unavailable(exc) from exc
-        assert doc is not None  # upsert with ReturnDocument.AFTER
-        return int(doc["n"])
+        for _ in range(5):  # concurrent first upserts may race; the document then exists
+            try:
+                doc = self.db.counters.find_one_and_update(
+                    {"_id": "seq"}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+                )
+            except DuplicateKeyError:
+                continue
+            except ConnectionFailure as exc:
+                raise unavailable(exc) from exc
+            if doc is not None:
+                return int(doc["n"])
+        raise StoreUnavailable("the write sequence could not be advanced")
 
     def ping(self) -> bool:
         try:
