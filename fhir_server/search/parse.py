@@ -26,9 +26,10 @@ from fhir_server.search.plan import (
     SearchPlan,
 )
 from fhir_server.search.registry import UNSUPPORTED, SearchParam, registry
+from fhir_server.search.valuesets import value_set_preds
 
 _MODIFIERS: dict[str, frozenset[str]] = {
-    "token": frozenset({"", "not", "text", "missing", "of-type"}),
+    "token": frozenset({"", "not", "text", "missing", "of-type", "in", "not-in"}),
     "string": frozenset({"", "exact", "contains", "missing"}),
     "reference": frozenset({"", "missing", "identifier"}),
     "date": frozenset({"", "missing"}),
@@ -107,6 +108,9 @@ def _simple_clause(types: Sequence[str], key: str, raw: str) -> Clause:
         if raw not in ("true", "false"):
             raise v.bad(key, raw, ":missing takes true or false")
         return MissingClause(code, param.type, raw == "true")
+    if modifier in ("in", "not-in"):
+        preds_in = value_set_preds(key, [v.unescape(x) for x in v.split_or(raw)])
+        return ParamClause(code, "token", preds_in, negate=modifier == "not-in", single=single_valued(param))
     if modifier == "text":
         preds = tuple(v.string_pred(x, "prefix") for x in v.split_or(raw))
         return ParamClause(code + ":text", "string", preds)
@@ -203,6 +207,8 @@ def parse_search(
     Plans are immutable and cached: the write path's workflow rules repeat the same
     queries for every item of a prescription."""
     key = tuple((str(k), str(v)) for k, v in params)
+    if any(k.endswith((":in", ":not-in")) for k, _ in key):  # expansions change with terminology
+        return _parse(resource_type, list(key), compartment=compartment, strict=strict)
     return _parse_cached(resource_type, key, compartment, strict, registry().generation)
 
 

@@ -226,10 +226,20 @@ def pred_sql(kind: str, a: str, pred: Pred) -> Sql:
 
 def preds_sql(kind: str, a: str, preds: Sequence[Pred]) -> Sql:
     parts, args = [], []
+    by_system: dict[str, list[str]] = {}
     for pred in preds:
+        if isinstance(pred, TokenPred) and pred.system is not None and pred.code is not None:
+            by_system.setdefault(pred.system, []).append(pred.code)  # grouped below
+            continue
         sql, pargs = pred_sql(kind, a, pred)
         parts.append(f"({sql})")
         args.extend(pargs)
+    # `system|code` alternatives as one IN list per system: a value set's thousand codes
+    # would otherwise nest a thousand ORs, deeper than SQLite's expression limit.
+    for system, codes in by_system.items():
+        in_sql, in_args = _in(f"{a}.code", codes)
+        parts.append(f"({a}.sys = ? AND {in_sql})")
+        args.extend([system, *in_args])
     return " OR ".join(parts) or "0", args
 
 
