@@ -20,7 +20,7 @@ from fhir_server.config import Settings
 from fhir_server.directory import FhirDirectory
 from fhir_server.eprescription import workflow_rules
 from fhir_server.eprescription.http import register as register_eprescription
-from fhir_server.operations.terminology_import import register_stored
+from fhir_server.operations.terminology_support import latest_terminology_seq, register_stored
 from fhir_server.outcome import Issue
 from fhir_server.repository import Repository
 from fhir_server.repository.rules import WriteRule
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     load_custom_search_parameters(store)
     svc = terminology.shipped_service()
     register_stored(store, svc)  # code systems imported earlier
+    app.extensions["terminology_seq"] = latest_terminology_seq(store)
     use_expander(lambda url: [(e.system, e.code) for e in svc.expansion(url).entries])  # :in, :not-in
     app.extensions["terminology"] = svc
     repo = build_repository(settings, svc, rules=workflow_rules())

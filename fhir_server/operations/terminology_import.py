@@ -14,20 +14,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import orjson
 from flask import Response, request
 
 import terminology
 from fhir_server.api.context import ctx
 from fhir_server.api.http import fhir_response, read_json_body
-from fhir_server.operations.terminology_support import service, translated_errors
+from fhir_server.operations.terminology_support import register_stored, service, translated_errors
 from fhir_server.outcome import FhirError, information, operation_outcome
 from fhir_server.repository import Repository
 from fhir_server.storage.base import Store
 from terminology.importer import ImportPlan, Progress
 from terminology.service import TerminologyService
-
-KINDS = ("CodeSystem", "ValueSet", "ConceptMap")
 
 
 def terminology_import_operation(type_: str | None, id_: str | None) -> Response:
@@ -73,18 +70,6 @@ def import_into_store(
         for res in plan.writes:
             svc.register(res)
     return plan
-
-
-def register_stored(store: Store, svc: TerminologyService) -> int:
-    """Register every stored CodeSystem, ValueSet and ConceptMap with the service (start-up)."""
-    count = 0
-    with store.session() as s:
-        for kind in KINDS:
-            for rv in s.iter_current(kind):
-                if rv.body is not None:
-                    svc.register(orjson.loads(rv.body))
-                    count += 1
-    return count
 
 
 def cli_import(path: Path, store: Store, repo: Repository) -> int:

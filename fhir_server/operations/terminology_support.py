@@ -15,16 +15,29 @@ import terminology
 from fhir_server.api.context import ctx, query_pairs
 from fhir_server.api.http import read_json_body
 from fhir_server.outcome import FhirError
+from fhir_server.storage.base import HistoryQuery, Store
 from terminology.parameters import Args, read_parameters
 from terminology.service import TerminologyService
 
 EXTENSION_KEY = "terminology"
+KINDS = ("CodeSystem", "ValueSet", "ConceptMap")
+SEEN_KEY = "terminology_seq"  # the newest terminology write this worker has registered
 
 
 def service() -> TerminologyService:
-    """The app's service (app.extensions["terminology"]), else the shared shipped one."""
+    """The app's service (app.extensions["terminology"]), else the shared shipped one.
+
+    Before answering, the worker registers code systems that another worker (or another
+    server on the same store) imported since it last looked."""
     found = current_app.extensions.get(EXTENSION_KEY)
-    return found if isinstance(found, TerminologyService) else terminology.default_service()
+    if not isinstance(found, TerminologyService):
+        return terminology.default_service()
+    store = ctx().store
+    latest = latest_terminology_seq(store)
+    if latest != current_app.extensions.get(SEEN_KEY):
+        register_stored(store, found)
+        current_app.extensions[SEEN_KEY] = latest
+    return found
 
 
 def arguments() -> Args:
@@ -85,3 +98,23 @@ def display_language(args: Args) -> str | None:
     header = request.headers.get("Accept-Language", "")
     first = header.split(",")[0].split(";")[0].strip()
     return first or None
+
+
+def register_stored(store: Store, svc: TerminologyService) -> int:
+    """Register every stored CodeSystem, ValueSet and ConceptMap with the service (start-up)."""
+    count = 0
+    with store.session() as s:
+        for kind in KINDS:
+            for rv in s.iter_current(kind):
+                if rv.body is not None:
+                    svc.register(orjson.loads(rv.body))
+                    count += 1
+    return count
+
+
+def latest_terminology_seq(store: Store) -> int:
+    """The store's newest write of a CodeSystem, ValueSet or ConceptMap (0 if none):
+    how a worker notices that another one imported a new version."""
+    with store.session() as s:
+        pages = [s.history(HistoryQuery(type=kind, count=1)) for kind in KINDS]
+    return max((page.versions[0].seq for page in pages if page.versions), default=0)
