@@ -1,5 +1,4 @@
-"""_include and _revinclude (with :iterate) for MongoDB searches; the same rounds and
-limits as the SQLite engine (`sqlite_include`)."""
+"""The MongoDB lookups behind _include and _revinclude (the rounds: search.include_rounds)."""
 
 from __future__ import annotations
 
@@ -9,13 +8,10 @@ from typing import Any
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 
+from fhir_server.search.include_rounds import Key, collect_includes
 from fhir_server.search.plan import Hit, Include, SearchPlan
 
-MAX_INCLUDED = 1000
-MAX_ROUNDS = 4
 _CHUNK = 1000
-
-Key = tuple[str, str]
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -54,18 +50,6 @@ class _Includer:
                 found.add((inc.source_type, doc["i"]))
         return found
 
-    def round(self, plan: SearchPlan, sources: Iterable[Key], iterate_only: bool) -> set[Key]:
-        grouped = _by_type(sources)
-        found: set[Key] = set()
-        for inc in plan.includes:
-            if (inc.iterate or not iterate_only) and inc.source_type in grouped:
-                found |= self.forward(inc, grouped[inc.source_type])
-        for inc in plan.revincludes:
-            if inc.iterate or not iterate_only:
-                for target_type, ids in grouped.items():
-                    found |= self.reverse(inc, target_type, ids)
-        return found
-
     def read(self, keys: Iterable[Key]) -> list[Hit]:
         hits: list[Hit] = []
         for chunk in _chunks(sorted(f"{t}/{i}" for t, i in keys)):
@@ -76,31 +60,8 @@ class _Includer:
         return hits
 
 
-def _by_type(keys: Iterable[Key]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for t, i in keys:
-        grouped.setdefault(t, []).append(i)
-    return grouped
-
-
 def includes(
     resources: Collection[Any], session: ClientSession | None, plan: SearchPlan, matches: Sequence[Hit]
 ) -> list[Hit]:
     """Resources included by the plan's _include/_revinclude for this page (not matches)."""
-    if not plan.includes and not plan.revincludes:
-        return []
-    includer = _Includer(resources, session)
-    seen: set[Key] = {(h.type, h.id) for h in matches}
-    frontier: set[Key] = set(seen)
-    result: list[Hit] = []
-    for round_ in range(MAX_ROUNDS):
-        new = includer.round(plan, frontier, iterate_only=round_ > 0) - seen
-        if not new:
-            break
-        hits = includer.read(new)[: MAX_INCLUDED - len(result)]
-        result.extend(hits)
-        seen |= new
-        frontier = {(h.type, h.id) for h in hits}
-        if len(result) >= MAX_INCLUDED:
-            break
-    return result
+    return collect_includes(_Includer(resources, session), plan, matches)

@@ -1,4 +1,4 @@
-"""_include and _revinclude (with :iterate) for SQLite searches."""
+"""The SQLite lookups behind _include and _revinclude (the rounds: search.include_rounds)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from fhir_server.search.include_rounds import Key, by_type, collect_includes
 from fhir_server.search.plan import Hit, Include, SearchPlan
 from fhir_server.storage.sqlite_index import param_code, type_range
 
-MAX_INCLUDED = 1000
-MAX_ROUNDS = 4
 _CHUNK = 500
-
-Key = tuple[str, str]
 
 
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -60,31 +57,9 @@ def _reverse(conn: sqlite3.Connection, inc: Include, target_type: str, ids: Sequ
     return found
 
 
-def _by_type(keys: Iterable[Key]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for t, i in keys:
-        grouped.setdefault(t, []).append(i)
-    return grouped
-
-
-def _round(
-    conn: sqlite3.Connection, plan: SearchPlan, sources: Iterable[Key], iterate_only: bool
-) -> set[Key]:
-    grouped = _by_type(sources)
-    found: set[Key] = set()
-    for inc in plan.includes:
-        if (inc.iterate or not iterate_only) and inc.source_type in grouped:
-            found |= _forward(conn, inc, grouped[inc.source_type])
-    for inc in plan.revincludes:
-        if inc.iterate or not iterate_only:
-            for target_type, ids in grouped.items():
-                found |= _reverse(conn, inc, target_type, ids)
-    return found
-
-
 def _read(conn: sqlite3.Connection, keys: Iterable[Key]) -> list[Hit]:
     hits: list[Hit] = []
-    for type_, ids in _by_type(keys).items():
+    for type_, ids in by_type(keys).items():
         for chunk in _chunks(sorted(ids)):
             sql = (
                 "SELECT type, id, body FROM resources "
@@ -94,21 +69,22 @@ def _read(conn: sqlite3.Connection, keys: Iterable[Key]) -> list[Hit]:
     return hits
 
 
+class _SQLiteIncludes:
+    """The lookups `collect_includes` walks, on one connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def forward(self, inc: Include, ids: Sequence[str]) -> set[Key]:
+        return _forward(self.conn, inc, ids)
+
+    def reverse(self, inc: Include, target_type: str, ids: Sequence[str]) -> set[Key]:
+        return _reverse(self.conn, inc, target_type, ids)
+
+    def read(self, keys: Iterable[Key]) -> list[Hit]:
+        return _read(self.conn, keys)
+
+
 def includes(conn: sqlite3.Connection, plan: SearchPlan, matches: Sequence[Hit]) -> list[Hit]:
     """Resources included by the plan's _include/_revinclude for this page (not matches)."""
-    if not plan.includes and not plan.revincludes:
-        return []
-    seen: set[Key] = {(h.type, h.id) for h in matches}
-    frontier: set[Key] = set(seen)
-    result: list[Hit] = []
-    for round_ in range(MAX_ROUNDS):
-        new = _round(conn, plan, frontier, iterate_only=round_ > 0) - seen
-        if not new:
-            break
-        hits = _read(conn, sorted(new))[: MAX_INCLUDED - len(result)]
-        result.extend(hits)
-        seen |= new
-        frontier = {(h.type, h.id) for h in hits}
-        if len(result) >= MAX_INCLUDED:
-            break
-    return result
+    return collect_includes(_SQLiteIncludes(conn), plan, matches)
