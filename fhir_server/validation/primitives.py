@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from functools import partial
 
 Problem = tuple[str, str] | None
 Checker = Callable[[object], Problem]
@@ -34,6 +35,8 @@ URI_RE = re.compile(r"\S*", re.ASCII)
 OID_RE = re.compile(r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+")
 UUID_RE = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 BASE64_RE = re.compile(r"[A-Za-z0-9+/=\s]+")
+# the root is a div (not <divx>), whole: nothing before its start tag or after its end tag
+_DIV_RE = re.compile(r"<div(\s[^<>]*)?(/>|>.*</div\s*>)", re.DOTALL)
 
 _DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -76,26 +79,30 @@ def _json_type(value: object) -> str:
     return type(value).__name__
 
 
+# The checkers are partials of plain functions rather than closures, so the code that runs
+# on every value is a module-level function (what mutation testing can reach; see Makefile).
 def _pattern(kind: str, regex: re.Pattern[str], calendar: bool = False, limit: bool = True) -> Checker:
-    fullmatch = regex.fullmatch
+    return partial(_check_pattern, kind, regex.fullmatch, calendar, limit)
 
-    def check(value: object) -> Problem:
-        if type(value) is not str or not value or (limit and len(value) > MAX_STRING_CHARS):
-            return _string_problem(value, kind, limit)
-        if fullmatch(value) is None or (calendar and not _calendar_ok(value)):
-            return ("value", f"Not a valid {kind}: {value[:100]!r}")
-        return None
 
-    return check
+def _check_pattern(
+    kind: str, fullmatch: Callable[[str], object], calendar: bool, limit: bool, value: object
+) -> Problem:
+    if type(value) is not str or not value or (limit and len(value) > MAX_STRING_CHARS):
+        return _string_problem(value, kind, limit)
+    if fullmatch(value) is None or (calendar and not _calendar_ok(value)):
+        return ("value", f"Not a valid {kind}: {value[:100]!r}")
+    return None
 
 
 def _plain(kind: str) -> Checker:
-    def check(value: object) -> Problem:
-        if type(value) is str and value and len(value) <= MAX_STRING_CHARS:
-            return None
-        return _string_problem(value, kind)
+    return partial(_check_plain, kind)
 
-    return check
+
+def _check_plain(kind: str, value: object) -> Problem:
+    if type(value) is str and value and len(value) <= MAX_STRING_CHARS:
+        return None
+    return _string_problem(value, kind)
 
 
 def check_boolean(value: object) -> Problem:
@@ -115,17 +122,18 @@ def check_decimal(value: object) -> Problem:
 
 
 def _integer(kind: str, low: int) -> Checker:
-    def check(value: object) -> Problem:
-        if type(value) is not int:
-            if type(value) is float and value.is_integer():
-                # JSON "1.0" - FHIR integers are written without a fraction part
-                return ("value", f"{kind} must be written without a fraction: {value}")
-            return ("structure", f"Expected a JSON integer for {kind}, found {_json_type(value)}")
-        if value < low or value > INT32_MAX:
-            return ("value", f"{kind} out of range [{low}, {INT32_MAX}]: {value}")
-        return None
+    return partial(_check_integer, kind, low)
 
-    return check
+
+def _check_integer(kind: str, low: int, value: object) -> Problem:
+    if type(value) is not int:
+        if type(value) is float and value.is_integer():
+            # JSON "1.0" - FHIR integers are written without a fraction part
+            return ("value", f"{kind} must be written without a fraction: {value}")
+        return ("structure", f"Expected a JSON integer for {kind}, found {_json_type(value)}")
+    if value < low or value > INT32_MAX:
+        return ("value", f"{kind} out of range [{low}, {INT32_MAX}]: {value}")
+    return None
 
 
 def check_xhtml(value: object) -> Problem:
@@ -133,8 +141,7 @@ def check_xhtml(value: object) -> Problem:
     if problem is not None:
         return problem
     assert isinstance(value, str)
-    text = value.strip()
-    if not text.startswith("<div") or not (text.endswith("</div>") or text.endswith("/>")):
+    if _DIV_RE.fullmatch(value.strip()) is None:
         return ("value", "Narrative.div must be an XHTML <div> element")
     return None
 
