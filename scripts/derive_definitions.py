@@ -5,7 +5,9 @@ The source is the npm package ``hl7.fhir.r4.examples@4.0.1`` (CC0). It is fetche
 ``npm pack`` into a cache directory (default /tmp/noskhe-r4-cache) and unpacked there, so
 re-running is cheap. Output (plain, compact JSON, committed to the repository):
 
-- elements.json            element trees of every resource and complex datatype
+- elements.json            element trees of every resource and complex datatype, with the
+                           FHIRPath constraints (invariants) and Reference target types
+- constraints.json         constraint id -> {key, severity, human, expression}
 - valuesets.json           codes of the value sets that are bound with strength=required
 - search_parameters.json   all 1,375 core SearchParameters, compacted
 - compartments.json        compartment code -> resource type -> parameter names
@@ -125,8 +127,10 @@ def type_code(t: dict[str, Any]) -> str:
     return code
 
 
-def compact_element(el: dict[str, Any], is_resource: bool) -> dict[str, Any] | None:
-    """One element as {p, min, max, t, c?, r?, b?}; None when prohibited (max=0)."""
+def compact_element(
+    el: dict[str, Any], is_resource: bool, constraints: ConstraintTable
+) -> dict[str, Any] | None:
+    """One element as {p, min, max, t, c?, r?, b?, k?, tp?}; None when prohibited (max=0)."""
     if el.get("max") == "0":
         return None
     path: str = el["path"]
@@ -147,10 +151,13 @@ def compact_element(el: dict[str, Any], is_resource: bool) -> dict[str, Any] | N
     binding = el.get("binding")
     if binding and binding.get("strength") == "required" and binding.get("valueSet"):
         out["b"] = strip_version(binding["valueSet"])
+    add_validation_facts(out, el, constraints)
     return out
 
 
-def derive_elements(sds: Iterable[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+def derive_elements(
+    sds: Iterable[dict[str, Any]], constraints: ConstraintTable
+) -> tuple[dict[str, Any], list[str]]:
     types: dict[str, Any] = {}
     resource_types: list[str] = []
     for sd in sds:
@@ -163,14 +170,71 @@ def derive_elements(sds: Iterable[dict[str, Any]]) -> tuple[dict[str, Any], list
         if kind == "resource" and not sd.get("abstract"):
             resource_types.append(name)
         is_resource = kind == "resource"
-        elements = [compact_element(el, is_resource) for el in sd["snapshot"]["element"][1:]]
+        root, *rest = sd["snapshot"]["element"]
+        elements = [compact_element(el, is_resource, constraints) for el in rest]
         types[name] = {
             "kind": "resource" if kind == "resource" else "complex",
             "abstract": bool(sd.get("abstract")),
             "root": sd["type"],
             "elements": [e for e in elements if e is not None],
         }
+        root_keys = constraints.ids(root)
+        if root_keys:
+            types[name]["k"] = root_keys
     return types, sorted(resource_types)
+
+
+# --------------------------------------------------------------------------- validation facts
+
+
+class ConstraintTable:
+    """The FHIRPath constraints of the snapshots, each stored once under a stable id.
+
+    The id is the constraint key (``per-1``) or, where R4 reuses a key for different
+    rules (``inv-1`` on Parameters, Task and TestReport), ``key@path`` of the element
+    that defines it."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self._ids: dict[tuple[str, str], str] = {}
+
+    def ids(self, el: dict[str, Any]) -> list[str]:
+        out = []
+        for c in el.get("constraint", []):
+            if "expression" not in c:
+                continue
+            found = self._ids.get((c["key"], c["expression"]))
+            if found is None:
+                found = c["key"] if c["key"] not in self.by_id else f"{c['key']}@{el['path']}"
+                self._ids[(c["key"], c["expression"])] = found
+                self.by_id[found] = {
+                    "key": c["key"],
+                    "severity": c["severity"],
+                    "human": c["human"],
+                    "expression": c["expression"],
+                }
+            if found not in out:
+                out.append(found)
+        return out
+
+
+def reference_targets(el: dict[str, Any]) -> list[str]:
+    """Resource types a Reference element may point at (["Resource"] for any)."""
+    targets: list[str] = []
+    for t in el.get("type", []):
+        if t["code"] == "Reference":
+            targets += [p.rsplit("/", 1)[1] for p in t.get("targetProfile", [])] or ["Resource"]
+    return sorted(set(targets))
+
+
+def add_validation_facts(out: dict[str, Any], el: dict[str, Any], constraints: ConstraintTable) -> None:
+    """k: the element's constraint ids; tp: its Reference target types."""
+    keys = constraints.ids(el)
+    if keys:
+        out["k"] = keys
+    targets = reference_targets(el)
+    if targets:
+        out["tp"] = targets
 
 
 # --------------------------------------------------------------------------- value sets
@@ -339,7 +403,8 @@ def main() -> None:
         for r in bundle_resources(package_dir / f)
         if r.get("resourceType") == "StructureDefinition"
     ]
-    types, resource_types = derive_elements(sds)
+    constraints = ConstraintTable()
+    types, resource_types = derive_elements(sds, constraints)
     vs_resources = [
         r
         for f in ("Bundle-valuesets.json", "Bundle-v3-valuesets.json", "Bundle-v2-valuesets.json")
@@ -350,6 +415,7 @@ def main() -> None:
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     write_json(OUT_DIR / "elements.json", {"fhirVersion": "4.0.1", "types": types})
+    write_json(OUT_DIR / "constraints.json", constraints.by_id)
     write_json(OUT_DIR / "resource_types.json", resource_types)
     write_json(OUT_DIR / "valuesets.json", valuesets)
     write_json(OUT_DIR / "search_parameters.json", search)

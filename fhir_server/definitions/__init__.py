@@ -9,6 +9,7 @@ Everything here is immutable data, loaded lazily once per process and cached.
 - ``compartments()``              compartment code -> resource type -> parameter names
 - ``required_codes(url)``         codes of a required-bound value set, None if not enumerable
 - ``required_codes_by_system(url)`` the same, grouped by code system
+- ``constraint(id)``              one FHIRPath constraint (invariant) of the snapshots
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ class ElementDef:
     ``max`` is None for ``*``. ``choices`` maps JSON names to type codes for ``[x]``
     elements (``valueQuantity`` -> ``Quantity``), empty otherwise. ``content_reference``
     is the path whose definition is reused (``Questionnaire.item``). ``binding`` is the
-    ValueSet URL (no version) when the binding strength is required.
+    ValueSet URL (no version) when the binding strength is required. ``constraints`` are
+    the ids of the element's FHIRPath constraints (see ``constraint``); ``targets`` the
+    resource types a Reference element may point at (``("Resource",)`` for any).
     """
 
     path: str
@@ -69,6 +72,8 @@ class ElementDef:
     choices: dict[str, str]
     content_reference: str | None
     binding: str | None
+    constraints: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
 
     @property
     def parent(self) -> str:
@@ -93,6 +98,18 @@ class TypeDef:
     abstract: bool
     root: str  # root path segment (SimpleQuantity's elements are Quantity.*)
     elements: dict[str, ElementDef]
+    constraints: tuple[str, ...] = ()  # the type's own (root element) constraint ids
+
+
+@dataclass(frozen=True, slots=True)
+class ConstraintDef:
+    """One FHIRPath constraint of the R4 snapshots: ``per-1``, ``dom-3``, ``ele-1``..."""
+
+    id: str  # the key, or key@path where R4 reuses a key for another rule
+    key: str
+    severity: str  # error | warning
+    human: str
+    expression: str
 
 
 def _read(name: str) -> Any:
@@ -133,6 +150,8 @@ def _element(raw: dict[str, Any]) -> ElementDef:
         choices=dict(raw.get("c", {})),
         content_reference=raw.get("r"),
         binding=raw.get("b"),
+        constraints=tuple(raw.get("k", ())),
+        targets=tuple(raw.get("tp", ())),
     )
 
 
@@ -141,7 +160,25 @@ def type_def(type_name: str) -> TypeDef:
     """The definition of one resource or complex type; KeyError when unknown."""
     raw = _raw_types()[type_name]
     elements = {e.path: e for e in map(_element, raw["elements"])}
-    return TypeDef(type_name, raw["kind"], bool(raw["abstract"]), raw["root"], elements)
+    return TypeDef(
+        type_name, raw["kind"], bool(raw["abstract"]), raw["root"], elements, tuple(raw.get("k", ()))
+    )
+
+
+@functools.cache
+def _constraints() -> dict[str, ConstraintDef]:
+    raw: dict[str, dict[str, str]] = _read("constraints.json")
+    return {id_: ConstraintDef(id_, **c) for id_, c in raw.items()}
+
+
+def constraint(constraint_id: str) -> ConstraintDef:
+    """A constraint by the id elements and types carry (KeyError when unknown)."""
+    return _constraints()[constraint_id]
+
+
+def constraint_ids() -> frozenset[str]:
+    """Every constraint id of the R4 snapshots."""
+    return frozenset(_constraints())
 
 
 def element_tree(type_name: str) -> dict[str, ElementDef]:
