@@ -12,6 +12,7 @@ import terminology
 from fhir_server import definitions, search
 from fhir_server.api.auth import register_auth
 from fhir_server.api.context import FhirContext
+from fhir_server.api.cors import parse_origins, register_cors
 from fhir_server.api.errors import register_error_handlers
 from fhir_server.api.http import fhir_response, request_language
 from fhir_server.api.request_log import register_request_log
@@ -99,6 +100,7 @@ def _authorization(app: Flask, settings: Settings, store: Store, repo: Repositor
         audit=audit,
     )
     register_auth(app, settings.auth, smart.verify, audit=audit if settings.auth else None)
+    register_cors(app, parse_origins(settings.cors_origins), "/fhir", smart.config.auth_prefix)
 
 
 def _audit_writer(store: Store, repo: Repository) -> Callable[[dict[str, Any]], None]:

@@ -33,6 +33,8 @@ class Settings:
     require_ir_profiles: bool = field(
         default_factory=lambda: os.environ.get("NOSKHE_REQUIRE_IR_PROFILES") == "1"
     )
+    # Origins of browser apps allowed to call the API (CORS): `*` or a list (`NOSKHE_CORS_ORIGINS`).
+    cors_origins: str = field(default_factory=lambda: os.environ.get("NOSKHE_CORS_ORIGINS", "*"))
     default_count: int = 20
     max_count: int = 1000
 

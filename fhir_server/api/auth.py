@@ -62,6 +62,8 @@ def register_auth(
     def _require_token() -> None:
         if not request.path.startswith(fhir_base_path) or request.path in OPEN_PATHS:
             return
+        if request.method == "OPTIONS":
+            return  # CORS preflights carry no token (fhir_server.api.cors answers them)
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -87,7 +89,7 @@ def require(interaction: str, resource_type: str) -> Decision:
 def _register_audit(app: Flask, audit: SafeAudit, base: str) -> None:
     @app.after_request
     def _audit_interaction(response: Response) -> Response:
-        if not request.path.startswith(base) or request.path in OPEN_PATHS:
+        if not request.path.startswith(base) or request.path in OPEN_PATHS or request.method == "OPTIONS":
             return response
         interaction, resource = classify(
             request.method, request.path, base, lambda: request.get_json(silent=True)

@@ -146,6 +146,8 @@ class AuthorizeFlow:
                 self._lang(),
                 resume=f"{self.prefix}/resume?tx={tx}",
                 tx=tx,
+                action=f"{self.prefix}/consent",
+                signout_action=f"{self.prefix}/signout",
                 user_display=user.display,
                 **self._describe(pending),
             )

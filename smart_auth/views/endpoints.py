@@ -12,11 +12,6 @@ from smart_auth import discovery
 from smart_auth.service import SmartAuth
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type",
-    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-}
 LAUNCHER_AUTH = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
 
@@ -32,26 +27,17 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 def register(bp: Blueprint, svc: SmartAuth) -> None:
     server = svc.server
 
-    @bp.after_request
-    def _cors(response: Response) -> Response:
-        if request.endpoint in ("smart_auth.token", "smart_auth.revoke", "smart_auth.jwks"):
-            response.headers.update(CORS)
-        return response
-
-    @bp.route("/token", methods=["POST", "OPTIONS"])
+    # CORS for these machine endpoints is the app's (fhir_server.api.cors): browser apps call them.
+    @bp.post("/token")
     def token() -> Response:
-        if request.method == "OPTIONS":
-            return Response(status=204)
         return server.create_token_response()
 
     @bp.post("/introspect")
     def introspect() -> Response:
         return server.create_endpoint_response("introspection")
 
-    @bp.route("/revoke", methods=["POST", "OPTIONS"])
+    @bp.post("/revoke")
     def revoke() -> Response:
-        if request.method == "OPTIONS":
-            return Response(status=204)
         return server.create_endpoint_response("revocation")
 
     @bp.post("/register")
@@ -99,7 +85,6 @@ def discovery_blueprint(svc: SmartAuth) -> Blueprint:
         return Response(
             json.dumps(discovery.smart_configuration(svc.urls)),
             content_type="application/json",
-            headers={"Access-Control-Allow-Origin": "*"},
         )
 
     @bp.get("/.well-known/openid-configuration")
@@ -107,7 +92,6 @@ def discovery_blueprint(svc: SmartAuth) -> Blueprint:
         return Response(
             json.dumps(discovery.openid_configuration(svc.urls)),
             content_type="application/json",
-            headers={"Access-Control-Allow-Origin": "*"},
         )
 
     return bp

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 from flask import Flask, Response, g
@@ -29,6 +29,7 @@ from fhir_server.outcome import FhirError, operation_outcome
 from smart_auth.directory import PatientSummary, ProviderAccount
 from smart_auth.service import SmartAuth
 from smart_auth.wiring import init_app
+from tests.html_forms import Button, Form, form_with
 
 REDIRECT = "http://127.0.0.1:9/callback"
 PASSWORD = "Kh0sh-Amad-2026"
@@ -240,6 +241,8 @@ def hidden(html: str, name: str) -> str:
 
 
 class Browser:
+    """Cookies and the pages' own forms (action, method, hidden fields, the clicked button)."""
+
     def __init__(self, srv: Server) -> None:
         self.srv = srv
         self.http = requests.Session()
@@ -247,33 +250,61 @@ class Browser:
     def open(self, url: str) -> requests.Response:
         return self.http.get(url, allow_redirects=False)
 
+    def follow(self, response: requests.Response) -> requests.Response:
+        assert response.is_redirect, f"{response.status_code}: {response.text[:300]}"
+        return self.open(urljoin(response.url, response.headers["Location"]))
+
+    def submit(
+        self, page: requests.Response, form: Form, button: Button | None = None, **typed: str
+    ) -> requests.Response:
+        data = form.data(button, **typed)
+        url = form.target(page.url)
+        if form.method == "post":
+            return self.http.post(url, data=data, allow_redirects=False)
+        return self.http.get(url, params=data, allow_redirects=False)
+
     def sign_in(
         self, page: requests.Response, username: str, password: str = PASSWORD, decision: str = "allow"
     ) -> requests.Response:
-        tx = hidden(page.text, "tx")
-        return self.http.post(
-            self.srv.url("/auth/signin"),
-            allow_redirects=False,
-            data={"tx": tx, "username": username, "password": password, "decision": decision},
-        )
+        form = form_with(page.text, "password")
+        if decision == "deny":
+            return self.submit(page, form, form.button("decision", "deny"))
+        named = [b for b in form.buttons if b.name == "decision" and b.value == decision]
+        button = named[0] if named else form.buttons[0]
+        return self.submit(page, form, button, username=username, password=password)
+
+    def consent(self, page: requests.Response, decision: str = "allow") -> requests.Response:
+        assert page.status_code == 200 and 'type="password"' not in page.text, page.text[:500]
+        form = form_with(page.text, "decision")
+        return self.submit(page, form, form.button("decision", decision))
 
     def pick(self, response: requests.Response, query: str, patient: str) -> requests.Response:
         assert response.status_code == 302 and "/auth/pick" in response.headers["Location"]
-        page = self.http.get(self.srv.url(response.headers["Location"]) + f"&q={query}")
+        page = self.follow(response)
         assert page.status_code == 200
-        return self.http.post(
-            self.srv.url("/auth/pick"),
-            allow_redirects=False,
-            data={"tx": hidden(page.text, "tx"), "patient": patient},
-        )
+        results = self.submit(page, form_with(page.text, "q"), q=query)
+        assert results.status_code == 200
+        form = form_with(results.text, "patient")
+        return self.submit(results, form, form.buttons[0], patient=patient)
 
     def authorize(self, url: str, username: str, pick: str | None = None) -> str:
         """Walk a whole authorization; return the callback URL the app would receive."""
-        response = self.sign_in(self.open(url), username)
-        if pick:
-            response = self.pick(response, pick, pick)
-        assert response.status_code == 302, response.text
-        return str(response.headers["Location"])
+        response = self.open(url)
+        for _ in range(6):
+            if response.is_redirect:
+                location = urljoin(response.url, response.headers["Location"])
+                if "/auth/pick" in location:
+                    assert pick, "the patient picker appeared"
+                    response = self.pick(response, pick, pick)
+                    continue
+                if not location.startswith(self.srv.url("/auth/")):
+                    return location
+                response = self.open(location)
+            elif 'type="password"' in response.text:
+                response = self.sign_in(response, username)
+            else:
+                response = self.consent(response)
+        raise AssertionError(f"no callback after six steps: {response.status_code} {response.text[:300]}")
 
 
 def query_of(url: str) -> dict[str, str]:

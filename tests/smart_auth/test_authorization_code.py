@@ -22,6 +22,8 @@ from auth_testkit import (
     query_of,
 )
 
+from tests.html_forms import forms
+
 
 def test_code_flow_by_hand(server: Server) -> None:
     verifier, challenge = pkce()
@@ -205,12 +207,8 @@ def test_wrong_password_and_rate_limit(server: Server) -> None:
 def test_pending_request_is_bound_to_the_browser(server: Server) -> None:
     _, challenge = pkce()
     page = Browser(server).open(authorize_url(server, auth_params(server, challenge)))
-    stranger = Browser(server)
-    response = stranger.http.post(
-        server.url("/auth/signin"),
-        allow_redirects=False,
-        data={"tx": hidden(page.text, "tx"), "username": "maryam", "password": PASSWORD},
-    )
+    stranger = Browser(server)  # replays the victim's form from another browser
+    response = stranger.sign_in(page, "maryam")
     assert response.status_code == 400 and "Location" not in response.headers
 
 
@@ -224,12 +222,25 @@ def test_signed_in_browser_gets_consent_page_then_code(server: Server) -> None:
         and 'name="decision" value="allow"' in page.text
         and 'type="password"' not in page.text
     )
-    response = browser.http.post(
-        server.url("/auth/consent"),
-        allow_redirects=False,
-        data={"tx": hidden(page.text, "tx"), "decision": "allow"},
-    )
+    response = browser.consent(page)
     assert exchange(server, query_of(response.headers["Location"])["code"], verifier).ok
+
+
+def test_consent_page_deny_and_sign_out_go_where_they_say(server: Server) -> None:
+    _, challenge = pkce()
+    browser = Browser(server)
+    get_code(server, browser, auth_params(server, challenge))
+    params = auth_params(server, challenge)
+    denied = browser.consent(browser.open(authorize_url(server, params)), "deny")
+    assert denied.status_code == 302
+    callback = query_of(denied.headers["Location"])
+    assert callback["error"] == "access_denied" and callback["state"] == params["state"]
+    page = browser.open(authorize_url(server, auth_params(server, challenge)))
+    signout = next(f for f in forms(page.text) if "decision" not in {b.name for b in f.buttons})
+    signed_out = browser.submit(page, signout, signout.buttons[0])
+    assert signed_out.status_code == 200 and 'type="password"' in signed_out.text  # asked to sign in again
+    again = browser.open(authorize_url(server, auth_params(server, challenge)))
+    assert 'type="password"' in again.text  # the session ended
 
 
 def test_expired_token_is_refused_by_the_fhir_gate(server: Server) -> None:

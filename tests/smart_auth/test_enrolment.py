@@ -8,9 +8,10 @@ import sqlite3
 
 import pytest
 import requests
-from auth_testkit import Browser, Server, auth_params, authorize_url, exchange, hidden, pkce, query_of
+from auth_testkit import Browser, Server, auth_params, authorize_url, exchange, pkce, query_of
 
 from smart_auth.enrolment import mobile_number, national_code
+from tests.html_forms import form_with
 
 NC, MOBILE = "0018243460", "09121234567"
 NEW_PASSWORD = "Nor-e-Omid-1405"
@@ -24,7 +25,9 @@ def outbox(server: Server) -> list[dict[str, str]]:
 
 
 def start(browser: Browser, nc: str = NC, mobile: str = MOBILE) -> requests.Response:
-    return browser.http.post(browser.srv.url("/auth/enrol"), data={"national_code": nc, "mobile": mobile})
+    page = browser.open(browser.srv.url("/auth/enrol"))
+    form = form_with(page.text, "national_code")
+    return browser.submit(page, form, form.buttons[0], national_code=nc, mobile=mobile)
 
 
 def sent_code(server: Server) -> str:
@@ -34,10 +37,13 @@ def sent_code(server: Server) -> str:
 
 
 def verify(browser: Browser, page: requests.Response, code: str) -> requests.Response:
-    return browser.http.post(
-        browser.srv.url("/auth/enrol/verify"),
-        data={"enrolment": hidden(page.text, "enrolment"), "code": code},
-    )
+    form = form_with(page.text, "code")
+    return browser.submit(page, form, form.buttons[0], code=code)
+
+
+def create_account(browser: Browser, page: requests.Response, **typed: str) -> requests.Response:
+    form = form_with(page.text, "username")
+    return browser.submit(page, form, form.buttons[-1], **typed)
 
 
 def test_enrolment_end_to_end_then_sign_in(server: Server) -> None:
@@ -49,14 +55,9 @@ def test_enrolment_end_to_end_then_sign_in(server: Server) -> None:
     assert (
         accounts.status_code == 200 and "درمانگاه امید" in accounts.text and "آزمایشگاه نور" in accounts.text
     )
-    form = {
-        "enrolment": hidden(accounts.text, "enrolment"),
-        "account": "1",
-        "username": "dr.sara",
-        "password": NEW_PASSWORD,
-        "password2": NEW_PASSWORD,
-    }
-    done = browser.http.post(server.url("/auth/enrol/account"), data=form)
+    done = create_account(
+        browser, accounts, account="1", username="dr.sara", password=NEW_PASSWORD, password2=NEW_PASSWORD
+    )
     assert done.status_code == 201
     user = server.auth.store.find_user("dr.sara")
     assert user and user["role"] == "paraclinic" and user["fhir_user"] == "PractitionerRole/dr1-lab"
@@ -144,14 +145,9 @@ def test_account_form_checks(
     browser = Browser(server)
     accounts = verify(browser, (page := start(browser)), sent_code(server))
     assert page.ok
-    form = {
-        "enrolment": hidden(accounts.text, "enrolment"),
-        "account": "0",
-        "username": username,
-        "password": password,
-        "password2": password2,
-    }
-    response = browser.http.post(server.url("/auth/enrol/account"), data=form)
+    response = create_account(
+        browser, accounts, account="0", username=username, password=password, password2=password2
+    )
     assert response.status_code == 400 and expected in response.text
 
 
