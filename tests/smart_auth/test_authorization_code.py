@@ -17,7 +17,6 @@ from auth_testkit import (
     authorize_url,
     exchange,
     get_code,
-    hidden,
     pkce,
     query_of,
 )
