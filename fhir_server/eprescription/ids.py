@@ -34,10 +34,12 @@ def new_prescription_id(issued: date) -> str:
 
 
 def is_prescription_id(value: str) -> bool:
-    """Well-formed with a correct check character (says nothing of whether it exists)."""
+    """Well-formed with a correct check character (says nothing of whether it exists).
+
+    The check character is an upper-case X, never x: ids are matched exactly."""
     if len(value) != ID_LENGTH or not value[:-1].isascii() or not value[:-1].isdigit():
         return False
-    return check_character(value[:-1]) == value[-1].upper()
+    return check_character(value[:-1]) == value[-1]
 
 
 def new_tracking_code() -> str:

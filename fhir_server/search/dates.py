@@ -60,31 +60,30 @@ def date_range(value: str) -> tuple[int, int] | None:
     if year < 1:
         return None
     if month_s is None:
-        if year == 9999:
-            return None  # its end is past the largest representable date
         return _days(year, 1, 1) * _DAY_MS, _days(year + 1, 1, 1) * _DAY_MS - 1
     month = int(month_s)
     if not 1 <= month <= 12:
         return None
     if day_s is None:
         ny, nm = _add_months(year, month, 1)
-        if ny > 9999:
-            return None
         return _days(year, month, 1) * _DAY_MS, _days(ny, nm, 1) * _DAY_MS - 1
     day = int(day_s)
     if not 1 <= day <= _month_days(year, month):
         return None
     base = _days(year, month, day) * _DAY_MS
     if hh is None:
-        if year == 9999 and month == 12 and day == 31:
-            return None
         return base, base + _DAY_MS - 1
     h, mn = int(hh), int(mi)
-    if h > 23 or mn > 59 or (ss is not None and int(ss) > 59):
+    # R4's grammar: hours 00-23, minutes 00-59, seconds 00-60 (60 is a leap second, which
+    # lands on the next minute's first second as in POSIX time), offsets up to 14:00
+    if h > 23 or mn > 59 or (ss is not None and int(ss) > 60):
         return None
     offset = 0
     if tz and tz != "Z":
-        offset = (int(tz[1:3]) * 3600 + int(tz[4:6]) * 60) * (-1 if tz[0] == "-" else 1)
+        tz_minutes = int(tz[1:3]) * 60 + int(tz[4:6])
+        if int(tz[4:6]) > 59 or tz_minutes > 14 * 60:
+            return None
+        offset = tz_minutes * 60 * (-1 if tz[0] == "-" else 1)
     start = base + (h * 3600 + mn * 60 - offset) * 1000
     if ss is None:
         return start, start + 59_999
@@ -96,7 +95,17 @@ def date_range(value: str) -> tuple[int, int] | None:
     return low, low + 10 ** (3 - len(digits)) - 1
 
 
+# The instants a FHIR value can name: a bound past them (a search value in year 9999 with a
+# negative offset, an `ap` margin) compares like the nearest one against stored instants.
+_FIRST_MS = _days(1, 1, 1) * _DAY_MS
+_LAST_MS = _days(10000, 1, 1) * _DAY_MS - 1
+
+
 def format_ms(ms: int) -> str:
-    """Instant string for a millisecond value (used by debugging and tests)."""
-    dt = _EPOCH + timedelta(milliseconds=ms)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    """Instant text of a millisecond value, clamped to years 0001-9999 (text compares in order)."""
+    dt = _EPOCH + timedelta(milliseconds=min(max(ms, _FIRST_MS), _LAST_MS))
+    # not strftime: its %Y writes year 1 as "1" on glibc, and "1-..." sorts after "2024-..."
+    return (
+        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}."
+        f"{dt.microsecond // 1000:03d}Z"
+    )
