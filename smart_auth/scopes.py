@@ -100,8 +100,20 @@ def parse_scope(text: str) -> ResourceScope | None:
         return ResourceScope(match["level"], match["type"], frozenset(V1_PERMISSIONS[perm]), (), 1)
     if not perm or not _V2_PERMS.match(perm):
         raise ScopeError(f"permissions must be a subset of 'cruds' in that order: {text}")
-    params = tuple(parse_qsl(query, keep_blank_values=False, strict_parsing=True)) if query else ()
+    params = _restrictions(text, query) if query else ()
     return ResourceScope(match["level"], match["type"], frozenset(perm), params, 2)
+
+
+def _restrictions(text: str, query: str) -> tuple[tuple[str, str], ...]:
+    """The `?param=value` pairs; a pair without a name or a value is an error, not dropped
+    (dropping `?category=` would grant more than was asked)."""
+    try:
+        params = tuple(parse_qsl(query, keep_blank_values=True, strict_parsing=True))
+    except ValueError as exc:
+        raise ScopeError(f"malformed query in SMART scope: {text}") from exc
+    if any(not name or not value for name, value in params):
+        raise ScopeError(f"every restriction needs a parameter and a value: {text}")
+    return params
 
 
 def split_scope(scope: str | None) -> list[str]:

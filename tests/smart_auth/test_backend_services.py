@@ -158,3 +158,19 @@ def test_introspect_any_for_resource_servers(server: Server, rs384_key: RSAKey, 
     )
     body = response.json()
     assert body["active"] is True and body["client_id"] == "backend-rs" and "sub" not in body
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "system/Observation.rs?category",  # was a 500
+        "system/Observation.rs?=laboratory",
+        "system/Observation.rs?category=",  # was granted as system/Observation.rs: every category
+    ],
+)
+def test_malformed_restriction_is_invalid_scope_not_a_wider_token(
+    server: Server, es384_key: ECKey, scope: str
+) -> None:
+    assertion = client_assertion(es384_key, "backend-es", server.url("/auth/token"))
+    response = backend_token(server, assertion, scope)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_scope"

@@ -10,6 +10,7 @@ from smart_auth.scope_grant import narrow
 from smart_auth.scopes import (
     AccessContext,
     Constraint,
+    Decision,
     ResourceScope,
     ScopeError,
     ScopeSet,
@@ -240,3 +241,200 @@ def test_resource_scope_str_roundtrip() -> None:
     scope = ResourceScope("patient", "Observation", frozenset("rs"), (("category", "laboratory"),))
     assert str(scope) == "patient/Observation.rs?category=laboratory"
     assert parse_scope(str(scope)) == scope
+
+
+# --- several scopes at once -------------------------------------------------------------------
+
+
+def lab_and_vitals() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Observations: a lab result of p1, vital signs of p1, a lab result of p2."""
+    return (
+        {"subject": "p1", "category": "laboratory"},
+        {"subject": "p1", "category": "vital-signs"},
+        {"subject": "p2", "category": "laboratory"},
+    )
+
+
+def subject_is(resource: Any, patient: str) -> bool:
+    return bool(resource["subject"] == patient)
+
+
+def has_params(resource: Any, params: tuple[tuple[str, str], ...]) -> bool:
+    return all(resource.get(k) == v for k, v in params)
+
+
+def reachable(decision: Any) -> list[bool]:
+    return [decision.permits(r, subject_is, has_params) for r in lab_and_vitals()]
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "patient/*.rs user/Observation.rs",  # the patient scope grants nothing, the next one still counts
+        "user/Observation.rs patient/*.rs",
+        "patient/Observation.rs patient/Patient.r user/Observation.rs",
+    ],
+)
+def test_patient_scope_without_patient_does_not_hide_a_user_scope(scope: str) -> None:
+    decision = ctx(scope).decide("search-type", "Observation")
+    assert decision.unrestricted
+    assert reachable(decision) == [True, True, True]
+
+
+def test_patient_scope_without_patient_next_to_a_restricted_user_scope() -> None:
+    access = ctx("patient/Observation.rs user/Observation.rs?category=laboratory")
+    decision = access.decide("read", "Observation")
+    assert decision.constraints == (Constraint(None, (("category", "laboratory"),)),)
+    assert reachable(decision) == [True, False, True]
+
+
+def test_only_patient_scopes_and_no_patient_deny() -> None:
+    access = ctx("patient/*.rs patient/Observation.cruds patient/*.read")
+    assert not access.allows("read", "Observation")
+    assert access.decide("create", "Observation") == Decision(False)
+
+
+@pytest.mark.parametrize(
+    ("scope", "interaction", "expected"),
+    [
+        # v1 and v2 forms together: each grants its own letters, the union decides
+        ("user/Observation.read user/Observation.c", "create", "unrestricted"),
+        ("user/Observation.read user/Observation.c", "search-type", "unrestricted"),
+        ("user/Observation.read user/Observation.c", "update", "denied"),
+        ("user/Observation.write user/Observation.rs", "delete", "unrestricted"),
+        ("user/Observation.write user/Observation.r", "search-type", "denied"),
+        ("patient/Observation.read user/Observation.c", "read", "compartment"),
+        ("patient/Observation.read user/Observation.c", "create", "unrestricted"),
+        ("patient/*.* user/Observation.s", "search-type", "unrestricted"),
+        ("patient/*.* user/Observation.s", "read", "compartment"),
+        ("patient/*.* user/Observation.s", "delete", "compartment"),
+        ("system/*.read patient/Observation.cruds", "read", "unrestricted"),
+        ("system/*.read patient/Observation.cruds", "update", "compartment"),
+    ],
+)
+def test_v1_and_v2_together(scope: str, interaction: str, expected: str) -> None:
+    decision = ctx(scope, patient="p1").decide(interaction, "Observation")
+    if expected == "denied":
+        assert not decision.allowed and not decision.permits({}, subject_is, has_params)
+    elif expected == "unrestricted":
+        assert decision.unrestricted
+    else:
+        assert decision.constraints == (Constraint("p1"),)
+        assert reachable(decision) == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "user/Observation.rs?category=laboratory user/Observation.rs",
+        "user/Observation.rs user/Observation.rs?category=laboratory",
+        "user/Observation.rs?category=laboratory user/*.rs",
+        "user/Observation.rs?category=laboratory user/*.read",
+        "patient/Observation.rs?category=laboratory system/Observation.rs",
+    ],
+)
+def test_unrestricted_grant_beats_a_restricted_one_in_any_order(scope: str) -> None:
+    decision = ctx(scope, patient="p1").decide("read", "Observation")
+    assert decision.unrestricted
+    assert reachable(decision) == [True, True, True]
+
+
+def test_restricted_grant_applies_where_the_unrestricted_one_lacks_the_letter() -> None:
+    access = ctx("user/Observation.r user/Observation.s?category=laboratory")
+    assert access.decide("read", "Observation").unrestricted
+    search = access.decide("search-type", "Observation")
+    assert search.constraints == (Constraint(None, (("category", "laboratory"),)),)
+    assert reachable(search) == [True, False, True]
+
+
+def test_patient_restricted_and_patient_unrestricted_together() -> None:
+    decision = ctx("patient/Observation.rs?category=laboratory patient/*.read", patient="p1").decide(
+        "search-type", "Observation"
+    )
+    assert set(decision.constraints) == {Constraint("p1"), Constraint("p1", (("category", "laboratory"),))}
+    assert reachable(decision) == [True, True, False]  # the compartment still binds
+
+
+def test_restrictions_of_one_scope_all_hold_those_of_two_scopes_either() -> None:
+    both = ctx("user/Observation.rs?category=laboratory&subject=p2").decide("read", "Observation")
+    assert reachable(both) == [False, False, True]
+    either = ctx("user/Observation.rs?category=laboratory user/Observation.rs?subject=p1").decide(
+        "read", "Observation"
+    )
+    assert reachable(either) == [True, True, True]
+
+
+def test_the_same_constraint_from_two_scopes_is_listed_once() -> None:
+    decision = ctx("patient/*.rs patient/Observation.rs patient/Observation.read", patient="p1").decide(
+        "read", "Observation"
+    )
+    assert decision.constraints == (Constraint("p1"),)
+
+
+def test_a_scope_for_another_type_adds_nothing() -> None:
+    decision = ctx("user/Patient.cruds patient/Observation.rs", patient="p1").decide("read", "Observation")
+    assert decision.constraints == (Constraint("p1"),)
+    assert not ctx("user/Patient.cruds user/MedicationRequest.rs").allows("read", "Observation")
+
+
+def test_constraint_without_patient_never_asks_for_a_compartment() -> None:
+    def no_compartment(resource: Any, patient: str) -> bool:
+        raise AssertionError("a user-level constraint has no compartment")
+
+    assert Constraint(None, (("category", "laboratory"),)).satisfied(
+        {"category": "laboratory"}, no_compartment, has_params
+    )
+    assert Constraint().unrestricted and not Constraint("p1").unrestricted
+    assert not Constraint(None, (("a", "b"),)).unrestricted
+
+
+@pytest.mark.parametrize("interaction", ["x", "a", "R", "", "rs", "cr", "cruds", "read ", "Read"])
+def test_unknown_or_combined_interactions_are_errors(interaction: str) -> None:
+    with pytest.raises(ValueError):
+        permission_for(interaction)
+    with pytest.raises(ValueError):
+        ctx("user/*.cruds").decide(interaction, "Observation")
+
+
+@pytest.mark.parametrize("letter", list("cruds"))
+def test_each_letter_is_its_own_interaction(letter: str) -> None:
+    assert permission_for(letter) == letter
+    assert ctx(f"user/Observation.{letter}").allows(letter, "Observation")
+    for other in set("cruds") - {letter}:
+        assert not ctx(f"user/Observation.{letter}").allows(other, "Observation")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "user/Observation.rs?category",  # no '=': not a restriction
+        "user/Observation.rs?=laboratory",  # no parameter
+        "user/Observation.rs?category=",  # no value: dropping it would grant every category
+        "user/Observation.rs?category=laboratory&",
+        "user/Observation.rs?a=1&&b=2",
+        "user/Observation.rs?",
+        "user/Observation.",
+        "user/.rs",
+        "user/*.rsx",
+        "user/Observation.read?category=laboratory",
+        "system/*.*?category=laboratory",
+    ],
+)
+def test_malformed_restrictions_are_scope_errors(text: str) -> None:
+    with pytest.raises(ScopeError):
+        parse_scope(text)
+    assert ScopeSet.parse(f"openid {text} user/Patient.rs").resources == (
+        ResourceScope("user", "Patient", frozenset("rs")),
+    )
+
+
+def test_v1_rendering_of_each_word() -> None:
+    assert [str(parse_scope(s)) for s in ("user/*.read", "user/*.write", "user/*.*", "user/*.rs")] == [
+        "user/*.read",
+        "user/*.write",
+        "user/*.*",
+        "user/*.rs",
+    ]
+    assert str(ResourceScope("user", "Patient", frozenset("cud"), (), 2)) == "user/Patient.cud"
+    assert str(ResourceScope("user", "Patient", frozenset("sr"), (), 1)) == "user/Patient.read"
+    assert str(ResourceScope("user", "Patient", frozenset("r"), (), 1)) == "user/Patient.r"
