@@ -52,7 +52,7 @@ def test_date_range_integer_arithmetic(value: str, low: datetime, high: datetime
 
 
 @pytest.mark.parametrize(
-    "value", ["2023-02-29", "1900-02-29", "2024-04-31", "2024-13", "2024-00-10", "0000", "9999", "x"]
+    "value", ["2023-02-29", "1900-02-29", "2024-04-31", "2024-13", "2024-00-10", "0000", "10000", "x"]
 )
 def test_date_range_refuses_impossible_dates(value: str) -> None:
     assert date_range(value) is None
