@@ -74,7 +74,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.extensions["noskhe"] = FhirContext(
         settings=settings, store=store, repo=repo, resource_types=definitions.resource_types()
     )
-    register_request_log(app)
+    if settings.access_log:
+        register_request_log(app)
     _authorization(app, settings, store, repo)
     register_error_handlers(app)
     register_eprescription(app)

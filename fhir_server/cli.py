@@ -26,7 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
-    serve.add_argument("--threads", type=int, default=1, help="threads per worker")
+    serve.add_argument(
+        "--threads", type=int, default=None, help="request threads per worker process (default: 8)"
+    )
     serve.add_argument("--no-auth", action="store_true", help="no authorization (loopback only)")
     serve.add_argument("--base-url", default=None, help="public FHIR base URL")
     serve.add_argument("--seed", action="store_true", help="load the demo resources first")

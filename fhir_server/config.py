@@ -35,6 +35,9 @@ class Settings:
     )
     # Origins of browser apps allowed to call the API (CORS): `*` or a list (`NOSKHE_CORS_ORIGINS`).
     cors_origins: str = field(default_factory=lambda: os.environ.get("NOSKHE_CORS_ORIGINS", "*"))
+    # One JSON line per request on stderr (`fhir-server serve` turns it on; tests and tools
+    # that build the app in process leave it off).
+    access_log: bool = False
     default_count: int = 20
     max_count: int = 1000
 

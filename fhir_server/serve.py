@@ -1,50 +1,68 @@
-"""Run the app under gunicorn (the production WSGI server) with N worker processes."""
+"""Run the app under granian (the production HTTP server) with N worker processes.
+
+Why granian (measured in `bench/rest_bench.py --http-server granian,gunicorn-sync,...`,
+see the bench README): its Rust front end keeps connections open (HTTP/1.1 keep-alive),
+reads request heads and bodies asynchronously and hands a Python thread only complete
+requests, so slow or half-open clients cost a socket, never a worker; gunicorn's sync
+workers open a connection per request and a client that stops mid-request holds the
+worker. `--workers` is the number of processes; `--threads` the Python threads per
+process that run requests (several requests in flight in one process is what lets the
+SQLite writer commit them as one group).
+"""
 
 from __future__ import annotations
 
-import logging
 import os
+from collections.abc import Callable
 from typing import Any
-
-from gunicorn.app.base import BaseApplication
 
 from fhir_server.config import Settings
 
+DEFAULT_THREADS = 8  # requests in flight per worker: enough for group commit to form groups
+HEADER_READ_TIMEOUT_MS = 30_000  # a client that has not sent its request head by then is dropped
 
-class NoskheGunicorn(BaseApplication):
-    """Each worker builds its own app (and so its own store connections) after fork."""
 
-    def __init__(self, settings: Settings, workers: int, threads: int) -> None:
-        self.settings = settings
-        self.options = {
-            "bind": f"{_bind_host(settings.host)}:{settings.port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread" if threads > 1 else "sync",
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": "warning",
-            "timeout": 60,
-            "graceful_timeout": 10,
-            "keepalive": 5,
-        }
-        super().__init__()
+def run_wsgi(
+    load_app: Callable[[], Any],
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    *,
+    log_level: str = "warning",
+) -> None:
+    """Serve the WSGI app `load_app()` builds in each worker process (after the fork)."""
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+    from granian.server import Server
 
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
+    server = Server(
+        "noskhe",  # a name only: the app comes from load_app
+        address=host.strip("[]"),
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=threads,
+        # Requests admitted to Python at once per worker: the threads, and as many queued
+        # behind them; the rest wait in the Rust front end (where waiting costs nothing).
+        backpressure=threads * 2,
+        http=HTTPModes.http1,
+        websockets=False,
+        http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
+        log_level=LogLevels(log_level),
+        workers_kill_timeout=10,
+    )
+    server.serve(target_loader=lambda _target: load_app())
 
-    def load(self) -> Any:
+
+def serve(settings: Settings, workers: int | None = None, threads: int | None = None) -> None:
+    settings.check()
+    settings.access_log = True
+
+    def load() -> Any:
         from fhir_server.app import create_app
 
-        logging.basicConfig(level=logging.INFO, format="%(message)s")
-        return create_app(self.settings)
+        return create_app(settings)
 
-
-def _bind_host(host: str) -> str:
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
-
-
-def serve(settings: Settings, workers: int | None = None, threads: int = 1) -> None:
-    settings.check()
-    NoskheGunicorn(settings, workers or os.cpu_count() or 1, threads).run()
+    run_wsgi(load, settings.host, settings.port, workers or os.cpu_count() or 1, threads or DEFAULT_THREADS)
