@@ -59,6 +59,7 @@ def run_wsgi(
 def serve(settings: Settings, workers: int | None = None, threads: int | None = None) -> None:
     settings.check()
     settings.access_log = True
+    _preflight(settings)
 
     def load() -> Any:
         from fhir_server.app import create_app
@@ -66,3 +67,12 @@ def serve(settings: Settings, workers: int | None = None, threads: int | None = 
         return create_app(settings)
 
     run_wsgi(load, settings.host, settings.port, workers or os.cpu_count() or 1, threads or DEFAULT_THREADS)
+
+
+def _preflight(settings: Settings) -> None:
+    """Open the store once before any worker starts: a store that cannot be opened stops
+    the server here with one line and exit status 3, not with a worker crash per process.
+    (It also creates the SQLite schema once rather than in every worker at once.)"""
+    from fhir_server.storage import open_store
+
+    open_store(settings.data_dir, settings.store_url).close()

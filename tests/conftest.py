@@ -47,7 +47,7 @@ def free_port() -> int:
 
 
 class RunningServer:
-    """`fhir-server serve` in a subprocess: the real gunicorn, real HTTP."""
+    """`fhir-server serve` in a subprocess: the real HTTP server (granian)."""
 
     def __init__(self, data: Path, *extra: str, workers: int = 2) -> None:
         self.port = free_port()

@@ -2,8 +2,8 @@
 
 Both kinds join the registry when a process starts. A SearchParameter POSTed to a
 running server is therefore active after `fhir-server reindex` (which loads it and
-indexes the existing data) and a graceful worker reload (`kill -HUP` on the gunicorn
-master), so no query ever runs against a parameter whose index is half-built.
+indexes the existing data) and a graceful worker reload (`kill -HUP` on the server's main
+process), so no query ever runs against a parameter whose index is half-built.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ def open_store(data_dir: str | Path, url: str | None = None) -> Store:
             raise ValueError("the MongoDB store needs pymongo: pip install 'noskhe[mongo]'") from exc
         store = MongoStore(url)
         if store.startup_error is not None:
-            # The app reads the store at start-up: say why in one line and stop. Exit
-            # status 3 is gunicorn's "worker failed to boot", which halts the server cleanly.
+            # The app reads the store at start-up: say why in one line and stop (exit
+            # status 3; `fhir-server serve` opens the store before it starts workers).
             print(f"fhir-server: {store.startup_error}", file=sys.stderr)
             store.close()
             raise SystemExit(3)

@@ -1,4 +1,4 @@
-"""The real server (gunicorn, 2 workers) over real HTTP: interactions and their headers."""
+"""The real server (granian, 2 workers) over real HTTP: interactions and their headers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""No data loss: SIGKILL the whole server (gunicorn master and workers) in the middle of
+"""No data loss: SIGKILL the whole server (main process and workers) in the middle of
 a stream of concurrent writes, restart it on the same data, and check that every
 acknowledged write is readable with its history, and that nothing unacknowledged is
 half-there (a transaction bundle in flight is all there or not at all; every resource's

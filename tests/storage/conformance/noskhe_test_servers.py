@@ -124,7 +124,7 @@ class FhirServer:
         raise RuntimeError("server did not become ready in 60 s")
 
     def kill(self) -> None:
-        """SIGKILL the whole server: the gunicorn master and every worker at once."""
+        """SIGKILL the whole server: the main process and every worker at once."""
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
         self.log.close()
