@@ -56,9 +56,12 @@ def _search(type_: str | None, compartment: tuple[str, str] | None = None) -> Re
     interaction = "search-compartment" if compartment else "search-type" if type_ else "search-system"
     if type_ is not None:
         compartment = _confine(auth, interaction, type_, compartment)
-    plan = search.parse_search(type_, query_pairs(), compartment=compartment, strict=prefer_strict())
+    base = base_url()
+    plan = search.parse_search(
+        type_, query_pairs(), compartment=compartment, strict=prefer_strict(), base_url=base
+    )
     with ctx().store.session() as s:
-        bundle = search.search_bundle(s, plan, base_url(), request.path.removeprefix(bp.url_prefix or ""))
+        bundle = search.search_bundle(s, plan, base, request.path.removeprefix(bp.url_prefix or ""))
         bundle = auth.filter_bundle(s, bundle, interaction)
     return fhir_response(bundle)
 

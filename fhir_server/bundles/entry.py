@@ -166,7 +166,7 @@ def _delete_entry(s: StoreSession, repo: Repository, req: EntryRequest) -> dict[
 
 def _read_entry(s: StoreSession, repo: Repository, req: EntryRequest, base_url: str) -> dict[str, Any]:
     if req.id is None:
-        plan = search.parse_search(req.type, req.query)
+        plan = search.parse_search(req.type, req.query, base_url=base_url)
         bundle = search.search_bundle(s, plan, base_url, f"/{req.type}")
         bundle = authorization.current().filter_bundle(s, bundle, "search-type")
         return {"resource": bundle, "response": {"status": status_text(200)}}

@@ -25,7 +25,7 @@ class Controls:
     types: tuple[str, ...] = ()
     sort: tuple[SortKey, ...] = ()
     count: int = DEFAULT_COUNT
-    total: str = "none"
+    total: str = "auto"
     includes: tuple[Include, ...] = ()
     revincludes: tuple[Include, ...] = ()
     summary: str | None = None
@@ -103,6 +103,8 @@ def parse_controls(resource_type: str | None, params: Sequence[tuple[str, str]],
         _apply(c, types, base, mod, raw)
     if c.summary == "count":
         c.count, c.total = 0, "accurate"
+    elif c.count == 0 and c.total == "auto":
+        c.total = "accurate"  # `_count=0` asks how many match (fhirpy's count())
     return c
 
 

@@ -19,7 +19,7 @@ from fhir_server.search.compiler import (
 )
 from fhir_server.search.converters import CONVERTERS, Converter
 from fhir_server.search.entries import Component, CompositeEntry, IndexEntry
-from fhir_server.search.registry import COLUMN_PARAMS, SearchParam, registry
+from fhir_server.search.registry import COLUMN_PARAMS, SearchParam, registry, split_union
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,24 +38,35 @@ class _Plain:
 
 
 @dataclass(frozen=True, slots=True)
+class _Branch:
+    """One union branch of a composite's expression (`Observation`, `Observation.component`):
+    the nodes it selects, and per component an extractor run on each node (or, for a
+    `%resource.` component, on the resource)."""
+
+    root: NodeExtractor
+    parts: tuple[tuple[str, NodeExtractor, Converter, bool], ...]  # code, extract, convert, on resource
+
+
+@dataclass(frozen=True, slots=True)
 class _Composite:
     code: str
-    roots: tuple[NodeExtractor, ...]
-    parts: tuple[tuple[str, NodeExtractor, Converter], ...]
+    branches: tuple[_Branch, ...]
     keys: frozenset[str] | None
     absent: tuple[IndexEntry, ...] = ()
 
     def entries(self, resource: dict[str, Any]) -> list[IndexEntry]:
         out: list[IndexEntry] = []
-        for root in self.roots:
-            for node, _ in root(resource):
-                out.extend(self._combine(node))
+        for branch in self.branches:
+            for node, _ in branch.root(resource):
+                out.extend(self._combine(branch, resource, node))
         return out
 
-    def _combine(self, node: Any) -> list[IndexEntry]:
+    def _combine(self, branch: _Branch, resource: dict[str, Any], node: Any) -> list[IndexEntry]:
+        """Every combination of component values found on the same node."""
         per_part: list[list[Component]] = []
-        for code, extract, convert in self.parts:
-            found = [e for v, t in extract(node) for e in convert(code, v, t) if e.param == code]
+        for code, extract, convert, on_resource in branch.parts:
+            source = resource if on_resource else node
+            found = [e for v, t in extract(source) for e in convert(code, v, t) if e.param == code]
             if not found:
                 return []
             per_part.append(found)
@@ -63,26 +74,33 @@ class _Composite:
 
 
 _Indexer = _Plain | _Composite
+_RESOURCE_VAR = "%resource."
+
+
+def _component(root: str, branch: str, comp: Any) -> tuple[str, NodeExtractor, Converter, bool]:
+    expression: str = comp.expression
+    convert = CONVERTERS[comp.type]
+    if expression.startswith(_RESOURCE_VAR):  # MolecularSequence: %resource.referenceSeq...
+        return comp.code, compile_relative(root, root, expression[len(_RESOURCE_VAR) :]), convert, True
+    return comp.code, compile_relative(root, branch, expression), convert, False
 
 
 def _composite(param: SearchParam) -> _Composite | None:
+    """Every union branch of the expression, each with all its components; None when a
+    branch or component is not a simple path (the parameter is then not indexed)."""
     assert param.expression is not None
-    roots: list[NodeExtractor] = []
-    by_branch: list[tuple[str, NodeExtractor, Converter]] = []
+    root = param.resource_type
     try:
-        branches = compile_branches(param.resource_type, param.expression)
-        for branch in branches[:1]:
-            roots.append(compile_expression(param.resource_type, branch))
-            for comp in param.components:
-                rel = compile_relative(param.resource_type, branch, comp.expression)
-                by_branch.append((comp.code, rel, CONVERTERS[comp.type]))
+        names = compile_branches(root, param.expression)
+        branches = tuple(
+            _Branch(compile_expression(root, b), tuple(_component(root, b, c) for c in param.components))
+            for b in names
+        )
     except (Unsupported, KeyError):
         return None
-    if not roots or len(by_branch) != len(param.components):
+    if not branches or len(names) != len(split_union(param.expression)):
         return None
-    return _Composite(
-        param.code, tuple(roots), tuple(by_branch), first_keys(param.resource_type, branches[0])
-    )
+    return _Composite(param.code, branches, first_keys(root, param.expression))
 
 
 def _indexer(param: SearchParam) -> _Indexer | None:

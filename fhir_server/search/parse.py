@@ -11,6 +11,7 @@ from fhir_server.outcome import FhirError, Issue, warning
 from fhir_server.search import values as v
 from fhir_server.search.cardinality import single_valued
 from fhir_server.search.controls import IGNORED_PARAMS, RESULT_PARAMS, Controls, parse_controls
+from fhir_server.search.local_refs import localize
 from fhir_server.search.plan import (
     AnyClause,
     ChainClause,
@@ -200,16 +201,20 @@ def parse_search(
     *,
     compartment: tuple[str, str] | None = None,
     strict: bool = False,
+    base_url: str | None = None,
 ) -> SearchPlan:
     """Parse a search query. Raises FhirError(400) on malformed values (and on unknown or
     unsupported parameters when `strict`); otherwise those become plan warnings.
+    `base_url` is this server's: reference values under it also match `Type/id`.
 
     Plans are immutable and cached: the write path's workflow rules repeat the same
     queries for every item of a prescription."""
     key = tuple((str(k), str(v)) for k, v in params)
     if any(k.endswith((":in", ":not-in")) for k, _ in key):  # expansions change with terminology
-        return _parse(resource_type, list(key), compartment=compartment, strict=strict)
-    return _parse_cached(resource_type, key, compartment, strict, registry().generation)
+        plan = _parse(resource_type, list(key), compartment=compartment, strict=strict)
+    else:
+        plan = _parse_cached(resource_type, key, compartment, strict, registry().generation)
+    return localize(plan, base_url)
 
 
 @functools.lru_cache(maxsize=2048)

@@ -146,7 +146,8 @@ class SearchPlan:
     clauses: tuple[Clause, ...] = ()
     sort: tuple[SortKey, ...] = ()
     count: int = 20
-    total: str = "none"  # none | estimate | accurate
+    # auto: counted when cheap (search.totals.TOTAL_CAP); none | estimate | accurate: `_total`
+    total: str = "auto"
     includes: tuple[Include, ...] = ()
     revincludes: tuple[Include, ...] = ()
     summary: str | None = None

@@ -16,8 +16,10 @@ from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 
 from fhir_server import definitions
+from fhir_server.search import totals
 from fhir_server.search.dates import MAX_MS, MIN_MS
 from fhir_server.search.plan import Hit, SearchPlan, SearchResult, SortKey
+from fhir_server.search.totals import bounded_total, exact_total_wanted, free_total
 from fhir_server.storage.mongo_clauses import ClauseCompiler, Query, all_of
 from fhir_server.storage.mongo_include import includes
 
@@ -99,7 +101,7 @@ class MongoSearch:
     def execute(self, plan: SearchPlan) -> SearchResult:
         where = self.where(plan)
         total = None
-        if plan.total in ("accurate", "estimate"):
+        if exact_total_wanted(plan):
             total = self.resources.count_documents(where, session=self.session)
         rows = self._page(plan, where) if plan.count > 0 else []
         more = len(rows) > plan.count
@@ -109,8 +111,11 @@ class MongoSearch:
             hits.reverse()
         has_next = more if forward else True
         has_prev = plan.cursor is not None if forward else more
-        if total is None and plan.cursor is None and not more:
-            total = len(hits)
+        if total is None:
+            total = free_total(plan, len(hits), more)
+        if total is None and plan.total == "auto":
+            counted = self.resources.count_documents(where, limit=totals.TOTAL_CAP + 1, session=self.session)
+            total = bounded_total(plan, counted)
         included = [] if plan.ids_only else includes(self.resources, self.session, plan, hits)
         return SearchResult(
             matches=hits,

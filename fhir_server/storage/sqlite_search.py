@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fhir_server import definitions
+from fhir_server.search import totals
 from fhir_server.search.dates import MAX_MS, MIN_MS
 from fhir_server.search.plan import (
     ChainClause,
@@ -29,6 +30,7 @@ from fhir_server.search.plan import (
     SortKey,
     TokenPred,
 )
+from fhir_server.search.totals import bounded_total, exact_total_wanted, free_total
 from fhir_server.storage.sqlite_clauses import (
     Scope,
     Sql,
@@ -162,6 +164,8 @@ class _Where:
     count: Sql | None  # an index-only count of the matches, when there is one
     big: bool  # the driver lists at least _ESTIMATE_CAP rows
     ids: Sql | None  # `SELECT id` listing every match exactly once, when there is one
+    driver: Sql | None = None  # `SELECT id` of the candidates (every match among them)
+    size: int | None = None  # the driver's rows, counted up to _ESTIMATE_CAP, when known
 
 
 def _where_and_count(conn: sqlite3.Connection, plan: SearchPlan) -> _Where:
@@ -180,10 +184,14 @@ def _where_and_count(conn: sqlite3.Connection, plan: SearchPlan) -> _Where:
     count: Sql | None = None
     ids_only: Sql | None = None  # the driver alone lists every match, once
     big = False
+    driver_sql: Sql | None = None
+    size: int | None = None
     if len(types) == 1 and clauses:
-        picked = _pick_driver(conn, clauses, types[0], need_size=_walkable(plan) and plan.total == "none")
+        need_size = _walkable(plan) and not exact_total_wanted(plan)
+        picked = _pick_driver(conn, clauses, types[0], need_size=need_size)
         if picked is not None:
             answered, (dsql, dargs), size = picked
+            driver_sql = dsql, list(dargs)
             big = size is not None and size >= _ESTIMATE_CAP
             parts.append(f"r.id IN ({dsql})")
             args.extend(dargs)
@@ -200,7 +208,7 @@ def _where_and_count(conn: sqlite3.Connection, plan: SearchPlan) -> _Where:
         sql, cargs = condition(clause, scope)
         parts.append(f"({sql})")
         args.extend(cargs)
-    return _Where((" AND ".join(parts), args), count, big, ids_only)
+    return _Where((" AND ".join(parts), args), count, big, ids_only, driver_sql, size)
 
 
 _WALK_ROWS = 4000
@@ -310,12 +318,31 @@ def _hit(row: tuple[Any, ...]) -> Hit:
     return Hit(type_, id_, body, (*sort_values, type_, id_))
 
 
+def _cheap_count(conn: sqlite3.Connection, plan: SearchPlan, w: _Where) -> int | None:
+    """The number of matches when counting them is cheap (see search.totals), else None.
+
+    Without criteria: the type's rows, counted up to TOTAL_CAP + 1. With a driver listing
+    at most TOTAL_CAP candidates: the exact count, which then reads at most that many
+    rows. Otherwise (a broad driver, or no driver) counting could read every row: None."""
+    limit = totals.TOTAL_CAP + 1
+    if not plan.clauses:
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM resources r WHERE {w.where[0]} LIMIT ?)"
+        return int(conn.execute(sql, [*w.where[1], limit]).fetchone()[0])
+    if w.driver is None:
+        return None
+    size = w.size if w.size is not None else _estimate(conn, w.driver)
+    if size >= limit:
+        return None
+    sql, args = w.count or (f"SELECT count(*) FROM resources r WHERE {w.where[0]}", w.where[1])
+    return int(conn.execute(sql, args).fetchone()[0])
+
+
 def execute(conn: sqlite3.Connection, plan: SearchPlan) -> SearchResult:
     reset_aliases()
     w = _where_and_count(conn, plan)
     where, count, big, only_ids = w.where, w.count, w.big, w.ids
     total = None
-    if plan.total in ("accurate", "estimate"):
+    if exact_total_wanted(plan):
         sql, args = count or (f"SELECT count(*) FROM resources r WHERE {where[0]}", where[1])
         total = int(conn.execute(sql, args).fetchone()[0])
         big = total >= _ESTIMATE_CAP  # the total tells the size: no estimate was made
@@ -336,8 +363,10 @@ def execute(conn: sqlite3.Connection, plan: SearchPlan) -> SearchResult:
         hits.reverse()
     has_next = more if forward else True
     has_prev = plan.cursor is not None if forward else more
-    if total is None and plan.cursor is None and not more:
-        total = len(hits)
+    if total is None:
+        total = free_total(plan, len(hits), more)
+    if total is None and plan.total == "auto":
+        total = bounded_total(plan, _cheap_count(conn, plan, w))
     included = [] if plan.ids_only else includes(conn, plan, hits)
     return SearchResult(
         matches=hits,

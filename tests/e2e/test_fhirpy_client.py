@@ -30,3 +30,32 @@ def test_fhirpy_create_read_update_delete(server: RunningServer) -> None:
     fetched.delete()
     with pytest.raises((ResourceNotFound, OperationOutcome)):
         client.reference("Patient", patient.id).to_resource()
+
+
+def test_fhirpy_count_pages_and_absolute_references(server: RunningServer) -> None:
+    """fhirpy's count() sends `_count=0&_totalMethod=count` and reads Bundle.total; its
+    references are this server's absolute URLs when built from a fetched resource's url."""
+    client = SyncFHIRClient(server.base)
+    family = "Shomaresh"
+    created = []
+    for i in range(23):
+        p = client.resource("Patient", name=[{"family": family, "given": [f"n{i}"]}])
+        p.save()
+        created.append(p.id)
+    client.resource("Patient", name=[{"family": "Digari"}]).save()
+    search = client.resources("Patient").search(family=family)
+    assert search.count() == 23
+    assert sorted(p.id for p in search.limit(10).fetch_all()) == sorted(created)
+
+    obs = client.resource(
+        "Observation", status="final", code={"text": "weight"}, subject={"reference": f"Patient/{created[0]}"}
+    )
+    obs.save()
+    found = client.resources("Observation").search(subject=f"{server.base}/Patient/{created[0]}").fetch()
+    assert [o.id for o in found] == [obs.id]
+    assert (
+        client.resources("Observation")
+        .search(subject=f"http://elsewhere.example/fhir/Patient/{created[0]}")
+        .count()
+        == 0
+    )
