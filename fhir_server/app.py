@@ -19,7 +19,7 @@ from fhir_server.api.request_log import register_request_log
 from fhir_server.api.routes import bp as fhir_routes
 from fhir_server.config import Settings
 from fhir_server.directory import FhirDirectory
-from fhir_server.eprescription import workflow_rules
+from fhir_server.eprescription import claims, workflow_rules
 from fhir_server.eprescription.http import register as register_eprescription
 from fhir_server.operations.terminology_support import latest_terminology_seq, register_stored
 from fhir_server.outcome import Issue
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     use_expander(lambda url: [(e.system, e.code) for e in svc.expansion(url).entries])  # :in, :not-in
     app.extensions["terminology"] = svc
     repo = build_repository(settings, svc, rules=workflow_rules())
+    claims.backfill(store)  # stores written before the workflow's claims existed
     app.extensions["noskhe"] = FhirContext(
         settings=settings, store=store, repo=repo, resource_types=definitions.resource_types()
     )

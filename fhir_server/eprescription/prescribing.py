@@ -15,7 +15,7 @@ import hashlib
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from fhir_server.eprescription import context, eligibility, items, notify, paper
+from fhir_server.eprescription import claims, context, eligibility, items, notify, paper
 from fhir_server.eprescription.config import EPrescriptionConfig
 from fhir_server.eprescription.ids import (
     TRACKING_SYSTEM,
@@ -34,10 +34,7 @@ from fhir_server.storage.base import StoreSession
 if TYPE_CHECKING:
     from fhir_server.repository.resources import Repository
 
-OPEN_STATUSES = {
-    "MedicationRequest": "draft,active,on-hold,completed",
-    "ServiceRequest": "draft,active,on-hold,completed",
-}
+OPEN = claims.OPEN_STATUSES
 
 
 class PrescriptionRule:
@@ -52,8 +49,12 @@ class PrescriptionRule:
     def before_write(
         self, repo: Repository, s: StoreSession, resource: dict[str, Any], previous: dict[str, Any] | None
     ) -> list[Issue]:
-        if previous is not None or not items.is_eprescription(resource):
+        if previous is not None:
+            if items.is_eprescription(previous) and resource.get("status") not in OPEN:
+                claims.release_fingerprint(s, previous)  # closed: the same item may be written again
             return []  # changes.py owns changes
+        if not items.is_eprescription(resource):
+            return []
         if items.extension(resource, items.EXT_PAPER):
             if paper.writing_paper(s):
                 return []  # paper.py applied the rules
@@ -66,7 +67,8 @@ class PrescriptionRule:
         return self.new_item(s, resource)
 
     def before_delete(self, repo: Repository, s: StoreSession, current: dict[str, Any]) -> None:
-        return None
+        if items.is_eprescription(current):
+            claims.release_fingerprint(s, current)
 
     def new_item(self, s: StoreSession, item: dict[str, Any]) -> list[Issue]:
         pid = items.patient_id(item)
@@ -113,10 +115,11 @@ class PrescriptionRule:
                     f"Prescription {placeholder} already exists: prescription ids are assigned "
                     "by the server; change an existing prescription by editing its items",
                 )
-            tracking = (
-                memo(s).setdefault("tracking", {}).setdefault((placeholder, pid), _unused_tracking(s, pid))
-            )
-            groups[key] = {"id": unused_id(s, issued), "tracking": tracking, "items": [], "flags": set()}
+            rx = unused_id(s, issued)
+            trackings = memo(s).setdefault("tracking", {})
+            if (placeholder, pid) not in trackings:
+                trackings[(placeholder, pid)] = _unused_tracking(s, pid, rx)
+            groups[key] = {"id": rx, "tracking": trackings[(placeholder, pid)], "items": [], "flags": set()}
         group = groups[key]
         items.set_group(item, group["id"])
         items.set_identifier(item, TRACKING_SYSTEM, group["tracking"])
@@ -183,16 +186,11 @@ class PrescriptionRule:
             str(items.quantity(item)),
         ]
         fingerprint = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
-        query = [
-            ("identifier", f"{items.FINGERPRINT_SYSTEM}|{fingerprint}"),
-            ("status", OPEN_STATUSES[item["resourceType"]]),
-        ]
-        for earlier in find(s, item["resourceType"], query, 5):
-            if items.group_value(earlier) != items.group_value(item):
-                rx = items.group_value(earlier)
-                raise FhirError(
-                    409, [issue("error", "duplicate", "duplicate", item=items.label(item), rx=rx)]
-                )
+        group = items.group_value(item) or ""
+        holder = claims.claim_fingerprint(s, fingerprint, group)
+        if holder != group:
+            duplicate = issue("error", "duplicate", "duplicate", item=items.label(item), rx=holder)
+            raise FhirError(409, [duplicate])
         items.set_identifier(item, items.FINGERPRINT_SYSTEM, fingerprint)
 
     def _queue_sms(self, s: StoreSession, pid: str, group: dict[str, Any]) -> None:
@@ -218,18 +216,19 @@ def _issued(s: StoreSession, value: str) -> bool:
 
 
 def unused_id(s: StoreSession, issued: date) -> str:
+    """A new prescription id, made unique by claiming it (a unique index, not a search)."""
     for _ in range(10):
         candidate = new_prescription_id(issued)
-        if not _issued(s, candidate):
+        if claims.claim_prescription_id(s, candidate):
             return candidate
     raise FhirError.of(503, "transient", "Could not allocate a prescription id; retry")
 
 
-def _unused_tracking(s: StoreSession, pid: str) -> str:
-    """Unique among the patient's items (pharmacies look up national code + tracking code)."""
+def _unused_tracking(s: StoreSession, pid: str, rx: str) -> str:
+    """Unique among the patient's items (pharmacies look up national code + tracking code),
+    claimed for the submission's first prescription `rx`."""
     for _ in range(10):
         candidate = new_tracking_code()
-        query = [("subject", f"Patient/{pid}"), ("identifier", f"{TRACKING_SYSTEM}|{candidate}")]
-        if not find(s, "MedicationRequest", query, 1) and not find(s, "ServiceRequest", query, 1):
+        if claims.claim_tracking_code(s, pid, candidate, rx):
             return candidate
     raise FhirError.of(503, "transient", "Could not allocate a tracking code; retry")

@@ -79,6 +79,20 @@ class StoreSession(Protocol):
 
     def replace_index(self, type_: str, id_: str, index: Sequence[Any]) -> None: ...
 
+    def claim(self, key: str, owner: str) -> str:
+        """Reserve the unique `key` for `owner` inside this unit; return who holds it.
+
+        The holder is `owner` when this unit reserved the key or `owner` already held it,
+        else the other owner (nothing is changed then). Uniqueness is the engine's unique
+        index on the key, not a search: two units claiming one key at once can never both
+        get it, on one process or many. A claim is part of the unit: rolled back with it.
+        Keys name what they make unique, e.g. `prescription-id|<id>`."""
+        ...
+
+    def release(self, key: str, owner: str) -> None:
+        """Give up `key` if `owner` holds it (so it can be claimed again)."""
+        ...
+
 
 class Store(Protocol):
     def session(self, write: bool = False) -> AbstractContextManager[StoreSession]: ...

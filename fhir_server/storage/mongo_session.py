@@ -320,5 +320,31 @@ class MongoSession:
             raise StoreUnavailable("writes need a write session")
         self._run(self._replace_index, key_of(type_, id_), index_fields(index), is_write=True)
 
+    def claim(self, key: str, owner: str) -> str:
+        if self._client_session is None:
+            raise StoreUnavailable("writes need a write session")
+        # A read for replay: if another unit took the key meanwhile, the replay differs (409).
+        holder: str = self._run(self._claim, key, owner)
+        return holder
+
+    def _claim(self, key: str, owner: str) -> str:
+        doc = self.db.claims.find_one_and_update(
+            {"_id": key},
+            {"$setOnInsert": {"owner": owner}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            session=self._client_session,
+        )
+        assert doc is not None  # upserted
+        return str(doc["owner"])
+
+    def release(self, key: str, owner: str) -> None:
+        if self._client_session is None:
+            raise StoreUnavailable("writes need a write session")
+        self._run(self._release, key, owner, is_write=True)
+
+    def _release(self, key: str, owner: str) -> None:
+        self.db.claims.delete_one({"_id": key, "owner": owner}, session=self._client_session)
+
     def _replace_index(self, key: str, fields: dict[str, Any]) -> None:
         self.resources.update_one({"_id": key}, {"$set": fields}, session=self._client_session)

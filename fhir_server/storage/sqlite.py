@@ -50,6 +50,10 @@ CREATE TABLE IF NOT EXISTS history (
     UNIQUE (type, id, version)
 );
 CREATE INDEX IF NOT EXISTS history_by_type ON history (type, seq);
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL
+) WITHOUT ROWID;
 """
 
 _COLUMNS = "type, id, version, last_updated, deleted, body, method, seq"
@@ -179,6 +183,17 @@ class SQLiteSession:
 
     def replace_index(self, type_: str, id_: str, index: Sequence[Any]) -> None:
         sqlite_index.replace_index(self.conn, type_, id_, index)
+
+    def claim(self, key: str, owner: str) -> str:
+        cur = self.conn.execute(
+            "INSERT INTO claims (key, owner) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, owner)
+        )
+        if cur.rowcount == 1:
+            return owner
+        return str(self.conn.execute("SELECT owner FROM claims WHERE key = ?", (key,)).fetchone()[0])
+
+    def release(self, key: str, owner: str) -> None:
+        self.conn.execute("DELETE FROM claims WHERE key = ? AND owner = ?", (key, owner))
 
 
 class SQLiteStore:

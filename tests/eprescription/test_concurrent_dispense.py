@@ -61,3 +61,21 @@ def test_concurrent_dispenses_never_exceed_the_prescription(server: RunningServe
         f"{server.base}/MedicationDispense?prescription=MedicationRequest/{mr['id']}&_count=100", timeout=10
     ).json()
     assert sum(e["resource"]["quantity"]["value"] for e in found["entry"]) == 20
+
+
+def test_identical_prescriptions_at_once_one_is_written(server: RunningServer) -> None:
+    """The same item sent by eight clients at once to two workers: one 200, seven duplicates
+    (the fingerprint is a unique claim, not a search under a lock)."""
+    item = drug("00077", 17)
+
+    def one(_: int) -> int:
+        return requests.post(
+            f"{server.base}/MedicationRequest/$prescribe",
+            json=submission([item]),
+            headers=HEADERS,
+            timeout=60,
+        ).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(one, range(8)))
+    assert statuses.count(200) == 1 and statuses.count(409) == 7, statuses

@@ -89,3 +89,32 @@ def test_pharmacy_finds_open_prescriptions_by_national_code(api: Api) -> None:
     with_code = api.get(query + f"&identifier={TRACKING}|{result['trackingCode']}")
     assert len(with_code["entry"]) == 2
     assert api.get(query + f"&identifier={TRACKING}|999999").get("entry", []) == []
+
+
+@BOTH_STORES
+def test_cancelling_releases_the_duplicate_check(api: Api) -> None:
+    """The fingerprint is unique among open items only: a cancelled item can be written again."""
+    first = prescriptions(prescribe(api, [drug("00077", 20)]))[0]
+    prescribe(api, [drug("00077", 20)], 409)
+    item = first["items"][0]
+    api.put(f"MedicationRequest/{item['id']}", {**item, "status": "cancelled"})
+    again = prescriptions(prescribe(api, [drug("00077", 20)]))[0]
+    assert again["id"] != first["id"]
+    prescribe(api, [drug("00077", 20)], 409)  # the new one holds it now
+
+
+@BOTH_STORES
+def test_items_stored_before_claims_are_claimed_at_start(make_app: Any, store_url: str | None) -> None:
+    """A store written before the workflow's claims existed: the next start claims what its
+    items hold, so a duplicate of an old item is still refused and its id never reissued."""
+    app, api = make_app(accept_unsigned=True)
+    prescribe(api, [drug("00077", 20)])
+    store = app.extensions["noskhe"].store
+    with store.session(write=True) as s:  # as if written by the older server: no claims
+        if hasattr(s, "conn"):
+            s.conn.execute("DELETE FROM claims")
+        else:
+            s.db.claims.delete_many({}, session=s._client_session)
+    _, restarted = make_app(accept_unsigned=True)
+    outcome = prescribe(restarted, [drug("00077", 20)], 409)
+    assert outcome["issue"][0]["code"] == "duplicate"

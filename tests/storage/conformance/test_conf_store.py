@@ -215,3 +215,44 @@ def test_concurrent_writers_of_different_resources(store: Store) -> None:
     with store.session() as s:
         page = s.history(HistoryQuery(count=100))
     assert page.total == 40 and len({v.seq for v in page.versions}) == 40
+
+
+def test_claims_are_unique_owned_and_released(store: Store) -> None:
+    with store.session(write=True) as s:
+        assert s.claim("prescription-id|1", "a") == "a"
+        assert s.claim("prescription-id|1", "a") == "a"  # the owner again: still its own
+        assert s.claim("prescription-id|1", "b") == "a"  # another owner: refused, told who
+    with store.session(write=True) as s:
+        assert s.claim("prescription-id|1", "b") == "a"
+        s.release("prescription-id|1", "b")  # not the holder: nothing happens
+        assert s.claim("prescription-id|1", "b") == "a"
+        s.release("prescription-id|1", "a")
+        assert s.claim("prescription-id|1", "b") == "b"
+
+
+def test_a_claim_rolls_back_with_its_unit(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.session(write=True) as s:
+        assert s.claim("tracking-code|p|123456", "a") == "a"
+        raise RuntimeError("the unit fails")
+    with store.session(write=True) as s:
+        assert s.claim("tracking-code|p|123456", "b") == "b"
+
+
+def test_concurrent_claims_of_one_key_have_one_winner(store_factory: StoreFactory) -> None:
+    """Two processes (two store handles) and threads in each claim one key at once."""
+    stores = [store_factory(), store_factory()]
+    holders: list[str] = []
+    lock = threading.Lock()
+
+    def claim(n: int) -> None:
+        with stores[n % 2].session(write=True) as s:
+            holder = s.claim("item-fingerprint|x", f"owner-{n}")
+        with lock:
+            holders.append(holder)
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(holders) == 8 and len(set(holders)) == 1
