@@ -13,6 +13,7 @@ Stores written before claims existed get them once, at start-up (`backfill`).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -20,7 +21,10 @@ import orjson
 
 from fhir_server.eprescription import items
 from fhir_server.eprescription.ids import TRACKING_SYSTEM
-from fhir_server.storage.base import Store, StoreSession
+from fhir_server.outcome import FhirError
+from fhir_server.storage.base import Store, StoreSession, StoreUnavailable
+
+log = logging.getLogger("noskhe.eprescription")
 
 OPEN_STATUSES = frozenset({"draft", "active", "on-hold", "completed"})
 BACKFILLED = "claims-backfilled|1"
@@ -64,13 +68,16 @@ def backfill(store: Store) -> None:
     Several workers starting at once: the first claims the marker and does the work in its
     write unit; the others find the marker held by someone else and go on."""
     me = uuid.uuid4().hex
-    with store.session(write=True) as s:
-        if s.claim(BACKFILLED, me) != me:
-            return
-        for type_ in sorted(items.REQUEST_TYPES):
-            for rv in list(s.iter_current(type_)):
-                if rv.body is not None:
-                    _claim_stored(s, orjson.loads(rv.body))
+    try:
+        with store.session(write=True) as s:
+            if s.claim(BACKFILLED, me) != me:
+                return
+            for type_ in sorted(items.REQUEST_TYPES):
+                for rv in list(s.iter_current(type_)):
+                    if rv.body is not None:
+                        _claim_stored(s, orjson.loads(rv.body))
+    except (FhirError, StoreUnavailable) as exc:  # no writes now (read-only store): next start
+        log.warning("claims of stored prescriptions not checked: %s", exc)
 
 
 def _claim_stored(s: StoreSession, item: dict[str, Any]) -> None:
