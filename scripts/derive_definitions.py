@@ -12,6 +12,8 @@ re-running is cheap. Output (plain, compact JSON, committed to the repository):
 - search_parameters.json   all 1,375 core SearchParameters, compacted
 - compartments.json        compartment code -> resource type -> parameter names
 - resource_types.json      the concrete resource types
+- terminology/data/r4-core.json.gz   every R4 core CodeSystem and ValueSet (see
+                           derive_core_terminology; also needs hl7.fhir.r4.expansions@4.0.1)
 
 ``--examples`` also copies a few small official examples per type into
 tests/fixtures/r4-examples/ (used by tests without network access).
@@ -22,6 +24,7 @@ Usage: python scripts/derive_definitions.py [--package-dir DIR] [--cache DIR] [-
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import shutil
 import subprocess
@@ -389,6 +392,85 @@ def copy_examples(package_dir: Path) -> None:
     print(f"copied {len(list(EXAMPLES_DIR.glob('*.json')))} examples to {EXAMPLES_DIR.relative_to(ROOT)}")
 
 
+# --------------------------------------------------------------------------- R4 core terminology
+
+EXPANSIONS_PACKAGE = "hl7.fhir.r4.expansions@4.0.1"
+EXPANSIONS_TARBALL = "hl7.fhir.r4.expansions-4.0.1.tgz"
+CORE_TERMINOLOGY = ROOT / "terminology" / "data" / "r4-core.json.gz"
+TERMINOLOGY_BUNDLES = ("Bundle-valuesets.json", "Bundle-v3-valuesets.json", "Bundle-v2-valuesets.json")
+
+
+def fetch_expansions(cache: Path) -> Path:
+    """The unpacked expansions package (ValueSet-*.json with ``expansion``), cached."""
+    cache.mkdir(parents=True, exist_ok=True)
+    tarball = cache / EXPANSIONS_TARBALL
+    if not tarball.exists():
+        subprocess.run(
+            ["npm", "pack", EXPANSIONS_PACKAGE, "--silent"], cwd=cache, check=True, stdout=subprocess.DEVNULL
+        )
+    out = cache / "expansions"
+    if not (out / "package" / "package.json").exists():
+        with tarfile.open(tarball) as tar:
+            tar.extractall(out, filter="data")
+    return out / "package"
+
+
+def published_expansions(expansions_dir: Path) -> dict[str, dict[str, Any]]:
+    """ValueSet url -> its published ``expansion``."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted(expansions_dir.glob("ValueSet-*.json")):
+        vs = load_json(path)
+        if isinstance(vs.get("expansion"), dict):
+            out[vs["url"]] = vs["expansion"]
+    return out
+
+
+def derive_core_terminology(package_dir: Path, expansions_dir: Path) -> list[dict[str, Any]]:
+    """Every CodeSystem and ValueSet of R4 (FHIR, v2 and v3 bundles), narrative dropped.
+
+    A ValueSet keeps its compose; when the terminology service cannot evaluate that compose
+    here (filters on SNOMED CT or LOINC, grammar-based systems such as UCUM or MIME types)
+    and the expansions package has its expansion, the expansion is added to it, so the
+    service answers from the published list (a limited one only for the codes it lists)."""
+    from terminology.service import TerminologyService
+    from terminology.valueset import ExpansionError
+
+    resources = []
+    for name in TERMINOLOGY_BUNDLES:
+        for r in bundle_resources(package_dir / name):
+            if r.get("resourceType") in ("CodeSystem", "ValueSet"):
+                resources.append({k: v for k, v in r.items() if k != "text"})
+    service = TerminologyService(resources)
+    expansions = published_expansions(expansions_dir)
+    for vs in resources:
+        if vs["resourceType"] != "ValueSet" or vs["url"] not in expansions:
+            continue
+        try:
+            enumerable = not service.expansion(vs["url"]).open_systems
+        except ExpansionError:
+            enumerable = False
+        if not enumerable:
+            vs["expansion"] = expansions[vs["url"]]
+    return resources
+
+
+def write_core_terminology(resources: list[dict[str, Any]]) -> None:
+    """One gzip file (deterministic: no timestamp), the resources in package order."""
+    data = {
+        "fhirVersion": "4.0.1",
+        "source": [PACKAGE, EXPANSIONS_PACKAGE],
+        "resources": resources,
+    }
+    raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    with gzip.GzipFile(CORE_TERMINOLOGY, "wb", compresslevel=9, mtime=0) as fh:
+        fh.write(raw)
+    expanded = sum("expansion" in r for r in resources)
+    print(
+        f"wrote {CORE_TERMINOLOGY.relative_to(ROOT)} ({CORE_TERMINOLOGY.stat().st_size:,} bytes; "
+        f"{len(resources)} resources, {expanded} with a published expansion)"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--package-dir", type=Path, help="an already unpacked package/ folder")
@@ -425,6 +507,7 @@ def main() -> None:
         f"{len(resource_types)} resource types, {len(types)} types, {len(search)} search "
         f"parameters, {enumerable}/{len(valuesets)} required value sets enumerable"
     )
+    write_core_terminology(derive_core_terminology(package_dir, fetch_expansions(args.cache)))
     if args.examples:
         copy_examples(package_dir)
 

@@ -1,8 +1,14 @@
 """ValueSet compose evaluation: include/exclude, concept lists, filters, nested value sets.
 
 ``expand_compose`` turns a ValueSet into an ordered list of ``Entry``s. Systems that are
-included whole but not available locally (ICD-10, LOINC) cannot be enumerated: they are
+included whole but not available locally (ICD-10, LOINC, or a CodeSystem with
+``content: not-present`` such as R4's SNOMED CT stub) cannot be enumerated: they are
 returned as ``open_systems``, and membership in them is decided by the system alone.
+
+A ValueSet that also carries an ``expansion`` (the R4 core ones from the published
+expansions package) is answered from it when its compose cannot be evaluated here. A
+limited expansion (``limitedExpansion``, or fewer codes than its ``total``) lists members
+but cannot deny membership: its systems stay open.
 """
 
 from __future__ import annotations
@@ -47,12 +53,25 @@ ValueSetGetter = Callable[[str], "Expansion"]
 
 
 def expand_compose(resource: dict[str, Any], get_cs: CodeSystemGetter, get_vs: ValueSetGetter) -> Expansion:
-    compose = resource.get("compose")
+    compose, stored = resource.get("compose"), resource.get("expansion")
     if not isinstance(compose, dict):
-        expansion = resource.get("expansion")
-        if isinstance(expansion, dict):  # a pre-expanded value set
-            return _from_expansion(resource, expansion)
+        if isinstance(stored, dict):  # a pre-expanded value set
+            return _from_expansion(resource, stored)
         raise ExpansionError(f"ValueSet {resource.get('url')} has no compose and no expansion")
+    try:
+        computed = _evaluate(resource, compose, get_cs, get_vs)
+    except ExpansionError:
+        if isinstance(stored, dict):
+            return _from_expansion(resource, stored)
+        raise
+    if computed.open_systems and isinstance(stored, dict):
+        return _from_expansion(resource, stored)
+    return computed
+
+
+def _evaluate(
+    resource: dict[str, Any], compose: dict[str, Any], get_cs: CodeSystemGetter, get_vs: ValueSetGetter
+) -> Expansion:
     include_inactive = compose.get("inactive") is not False
     entries: dict[tuple[str, str], Entry] = {}
     open_systems: set[str] = set()
@@ -91,7 +110,12 @@ def _from_expansion(resource: dict[str, Any], expansion: dict[str, Any]) -> Expa
             walk(c.get("contains") or [])
 
     walk(expansion.get("contains") or [])
-    return Expansion(resource.get("url"), resource.get("version"), entries, frozenset())
+    total = expansion.get("total")
+    limited = any(p.get("name") == "limitedExpansion" for p in expansion.get("parameter") or []) or (
+        isinstance(total, int) and total > len(entries)
+    )
+    open_systems = frozenset(e.system for e in entries) if limited else frozenset()
+    return Expansion(resource.get("url"), resource.get("version"), entries, open_systems)
 
 
 def _component(
@@ -106,6 +130,8 @@ def _component(
         out = [e for e in nested[0].entries if (e.system, e.code) in keep]
         return out, set().union(*(set(e.open_systems) for e in nested))
     cs = get_cs(system, inc.get("version"))
+    if cs is not None and cs.content == "not-present":
+        cs = None  # a stub without concepts (R4's SNOMED CT): nothing to enumerate
     listed = inc.get("concept")
     if cs is None:
         if listed:
