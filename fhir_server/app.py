@@ -26,7 +26,7 @@ from fhir_server.outcome import Issue
 from fhir_server.repository import Repository
 from fhir_server.repository.rules import WriteRule
 from fhir_server.search.custom import load_custom_search_parameters
-from fhir_server.search.valuesets import use_expander
+from fhir_server.search.valuesets import use_expander, value_set_codes
 from fhir_server.storage import open_store
 from fhir_server.storage.base import Store
 from fhir_server.validation import validate_resource
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     svc = terminology.shipped_service()
     register_stored(store, svc)  # code systems imported earlier
     app.extensions["terminology_seq"] = latest_terminology_seq(store)
-    use_expander(lambda url: [(e.system, e.code) for e in svc.expansion(url).entries])  # :in, :not-in
+    use_expander(lambda url: value_set_codes(svc, url))  # :in, :not-in
     app.extensions["terminology"] = svc
     repo = build_repository(settings, svc, rules=workflow_rules())
     claims.backfill(store)  # stores written before the workflow's claims existed

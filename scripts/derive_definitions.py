@@ -416,12 +416,20 @@ def fetch_expansions(cache: Path) -> Path:
 
 
 def published_expansions(expansions_dir: Path) -> dict[str, dict[str, Any]]:
-    """ValueSet url -> its published ``expansion``."""
+    """ValueSet url -> its published ``expansion``, complete ones only.
+
+    The limited ones (``limitedExpansion``: the first 1,000 to 4,000 codes of a SNOMED CT
+    or LOINC hierarchy, 4.5 MB) are left out: they can neither list the value set nor deny
+    membership, only confirm an arbitrary sample."""
     out: dict[str, dict[str, Any]] = {}
     for path in sorted(expansions_dir.glob("ValueSet-*.json")):
         vs = load_json(path)
-        if isinstance(vs.get("expansion"), dict):
-            out[vs["url"]] = vs["expansion"]
+        expansion = vs.get("expansion")
+        if not isinstance(expansion, dict):
+            continue
+        if any(p.get("name") == "limitedExpansion" for p in expansion.get("parameter", [])):
+            continue
+        out[vs["url"]] = expansion
     return out
 
 
@@ -429,9 +437,9 @@ def derive_core_terminology(package_dir: Path, expansions_dir: Path) -> list[dic
     """Every CodeSystem and ValueSet of R4 (FHIR, v2 and v3 bundles), narrative dropped.
 
     A ValueSet keeps its compose; when the terminology service cannot evaluate that compose
-    here (filters on SNOMED CT or LOINC, grammar-based systems such as UCUM or MIME types)
-    and the expansions package has its expansion, the expansion is added to it, so the
-    service answers from the published list (a limited one only for the codes it lists)."""
+    here (filters on SNOMED CT or LOINC, codes of systems not held here) and the expansions
+    package has its complete expansion, the expansion is added to it, so the service
+    answers from the published list."""
     from terminology.service import TerminologyService
     from terminology.valueset import ExpansionError
 

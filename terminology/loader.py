@@ -1,4 +1,5 @@
-"""The shipped terminology: terminology/data/*.json, built by scripts/build_terminology.py."""
+"""The shipped terminology: terminology/data/*.json, built by scripts/build_terminology.py,
+over the R4 core CodeSystems and ValueSets (data/r4-core.json.gz, see r4core.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .r4core import r4_core
 from .service import TerminologyService
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -22,8 +24,9 @@ def shipped_resources() -> tuple[dict[str, Any], ...]:
 
 
 def shipped_service() -> TerminologyService:
-    """A new service holding the shipped resources (indexes build lazily on first use)."""
-    return TerminologyService(shipped_resources())
+    """A new service holding the shipped resources over the R4 core ones (indexes build
+    lazily on first use)."""
+    return TerminologyService(shipped_resources(), base=r4_core())
 
 
 @functools.cache

@@ -3,8 +3,9 @@ versions), with lazily built, cached indexes, and the operations on them.
 
 Resources are immutable once registered under (url, version); registering the same
 (url, version) again replaces it and drops its cached indexes. A url without a version
-means the version registered last. An optional ``resolver`` is asked for resources the
-registry does not hold (for instance the server's store).
+means the version registered last. What the registry does not hold is looked up in the
+read-only ``base`` catalogue (the R4 core terminology), then asked of the optional
+``resolver`` (for instance the server's store).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from .conceptmap import ConceptMapIndex, Mapping, translate_chain
 from .model import CodeSystemIndex, Concept, build_code_system, canonical
 from .normalize import normalize
+from .r4core import Catalogue
 from .text_index import TextIndex
 from .valueset import Entry, Expansion, ExpansionError, expand_compose
 
@@ -65,7 +67,13 @@ class ExpandPage:
 
 
 class TerminologyService:
-    def __init__(self, resources: Iterable[dict[str, Any]] = (), resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        resources: Iterable[dict[str, Any]] = (),
+        resolver: Resolver | None = None,
+        base: Catalogue | None = None,
+    ) -> None:
+        self.base = base
         self._store: dict[str, dict[str, dict[str, dict[str, Any]]]] = {k: {} for k in KINDS}
         self._latest: dict[str, dict[str, str]] = {k: {} for k in KINDS}
         self._cache: dict[tuple[str, str, str], Any] = {}
@@ -101,6 +109,10 @@ class TerminologyService:
             found = versions.get(key)
             if found is not None:
                 return found
+        if self.base is not None:
+            found = self.base.get(kind, base, version)
+            if found is not None:
+                return found
         if self.resolver is not None:
             found = self.resolver(kind, base, version)
             if found is not None:
@@ -114,10 +126,11 @@ class TerminologyService:
             res = self._store[kind][url][version]
             if res.get("id") == id_:
                 return res
-        return None
+        return self.base.by_id(kind, id_) if self.base is not None else None
 
     def urls(self, kind: str) -> list[str]:
-        return sorted(self._store[kind])
+        own = set(self._store[kind])
+        return sorted(own | set(self.base.urls(kind)) if self.base is not None else own)
 
     def versions(self, kind: str, url: str) -> list[str]:
         return list(self._store[kind].get(url, {}))

@@ -322,6 +322,19 @@ def compile_branches(root: str, expression: str) -> list[str]:
     return kept
 
 
+def leaf_types(root: str, expression: str) -> frozenset[str] | None:
+    """The FHIR types `expression` yields (`code`, `CodeableConcept`, ...); None when some
+    branch is not a simple path."""
+    found: set[str] = set()
+    for branch in split_union(expression):
+        try:
+            _, types = _PathCompiler(root).compile(branch)
+        except Unsupported:
+            return None
+        found.update(t for _, t in types)
+    return frozenset(found)
+
+
 def first_keys(root: str, expression: str) -> frozenset[str] | None:
     """Top-level JSON keys the expression reads: when a resource has none of them the
     extractor yields nothing, so callers can skip it. None when unknown (fallback)."""

@@ -10,6 +10,7 @@ from fhir_server.definitions import compartments
 from fhir_server.outcome import FhirError, Issue, warning
 from fhir_server.search import values as v
 from fhir_server.search.cardinality import single_valued
+from fhir_server.search.compiler import leaf_types
 from fhir_server.search.controls import IGNORED_PARAMS, RESULT_PARAMS, Controls, parse_controls
 from fhir_server.search.local_refs import localize
 from fhir_server.search.plan import (
@@ -86,6 +87,13 @@ def _composite_value(param: SearchParam, name: str, raw: str) -> CompositePred:
     return CompositePred(tuple(parts))
 
 
+def _on_code(param: SearchParam) -> bool:
+    """True when the parameter reads `code` elements only (stored without a system)."""
+    if param.expression is None:
+        return False
+    return leaf_types(param.resource_type, param.expression) == frozenset({"code"})
+
+
 def _reference_modifier(param: SearchParam, modifier: str) -> tuple[str, SearchParam]:
     """`:Type` narrows a reference parameter's targets; returns the remaining modifier."""
     if param.type == "reference" and modifier and modifier[0].isupper():
@@ -110,7 +118,7 @@ def _simple_clause(types: Sequence[str], key: str, raw: str) -> Clause:
             raise v.bad(key, raw, ":missing takes true or false")
         return MissingClause(code, param.type, raw == "true")
     if modifier in ("in", "not-in"):
-        preds_in = value_set_preds(key, [v.unescape(x) for x in v.split_or(raw)])
+        preds_in = value_set_preds(key, [v.unescape(x) for x in v.split_or(raw)], _on_code(param))
         return ParamClause(code, "token", preds_in, negate=modifier == "not-in", single=single_valued(param))
     if modifier == "text":
         preds = tuple(v.string_pred(x, "prefix") for x in v.split_or(raw))

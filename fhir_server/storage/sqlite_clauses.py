@@ -227,9 +227,13 @@ def pred_sql(kind: str, a: str, pred: Pred) -> Sql:
 def preds_sql(kind: str, a: str, preds: Sequence[Pred]) -> Sql:
     parts, args = [], []
     by_system: dict[str, list[str]] = {}
+    any_system: list[str] = []
     for pred in preds:
         if isinstance(pred, TokenPred) and pred.system is not None and pred.code is not None:
             by_system.setdefault(pred.system, []).append(pred.code)  # grouped below
+            continue
+        if isinstance(pred, TokenPred) and pred.system is None and not pred.no_system and pred.code:
+            any_system.append(pred.code)
             continue
         sql, pargs = pred_sql(kind, a, pred)
         parts.append(f"({sql})")
@@ -240,6 +244,10 @@ def preds_sql(kind: str, a: str, preds: Sequence[Pred]) -> Sql:
         in_sql, in_args = _in(f"{a}.code", codes)
         parts.append(f"({a}.sys = ? AND {in_sql})")
         args.extend([system, *in_args])
+    if any_system:
+        in_sql, in_args = _in(f"{a}.code", any_system)
+        parts.append(f"({in_sql})")
+        args.extend(in_args)
     return " OR ".join(parts) or "0", args
 
 

@@ -126,3 +126,29 @@ def test_composite_evaluates_every_branch_on_one_element_at_a_time(store: Store)
     assert ids(store, "Observation", f"combo-code-value-quantity={LOINC}|8480-6$gt100") == ["panel", "single"]
     assert ids(store, "Observation", "component-code-value-quantity=8480-6$107") == []
     assert ids(store, "Observation", "code-value-quantity=8462-4$107") == []
+
+
+def test_in_with_an_r4_core_value_set(store: Store) -> None:
+    def obs(id_: str, system: str, code: str, status: str) -> dict[str, Any]:
+        return {
+            "resourceType": "Observation",
+            "id": id_,
+            "status": status,
+            "code": {"coding": [{"system": system, "code": code}]},
+        }
+
+    write(
+        store,
+        obs("systolic", LOINC, "8480-6", "final"),
+        obs("glucose", LOINC, "2339-0", "final"),
+        obs("lookalike", "http://example.org/lab", "8480-6", "registered"),
+    )
+    vitals = "http://hl7.org/fhir/ValueSet/observation-vitalsignresult"
+    assert ids(store, "Observation", f"code:in={vitals}") == ["systolic"]
+    assert ids(store, "Observation", f"code:not-in={vitals}") == ["glucose", "lookalike"]
+    # A `code` element is stored without a system; its value set still applies.
+    assert ids(store, "Observation", "status:in=http://hl7.org/fhir/ValueSet/observation-status") == [
+        "glucose",
+        "lookalike",
+        "systolic",
+    ]
