@@ -84,7 +84,8 @@ def timed(
     for _ in range(runs):
         t = time.perf_counter()
         with store.session() as s:
-            b = search_bundle(s, parse_search(type_, params), "http://x/fhir", "/" + type_)
+            plan = parse_search(type_, params)
+            b = search_bundle(plan, s.search(plan), "http://x/fhir", "/" + type_)
         times.append((time.perf_counter() - t) * 1000)
         entries = len(b["entry"])
     times.sort()
@@ -136,7 +137,10 @@ def rest_half(mongo_uri: str, args: argparse.Namespace) -> list[tuple[str, str, 
     runs: dict[str, dict[str, Any]] = {}
     original = rest_bench.Server
     try:
-        for engine, url in (("sqlite", None), ("mongodb", with_database(mongo_uri, f"noskhe_rest_{uuid.uuid4().hex[:8]}"))):
+        for engine, url in (
+            ("sqlite", None),
+            ("mongodb", with_database(mongo_uri, f"noskhe_rest_{uuid.uuid4().hex[:8]}")),
+        ):
             rest_bench.Server = _server_class(url)  # type: ignore[misc]
             workdir = Path(tempfile.mkdtemp(prefix=f"mongo-bench-{engine}-"))
             try:
@@ -154,7 +158,9 @@ def rest_half(mongo_uri: str, args: argparse.Namespace) -> list[tuple[str, str, 
             if "error" in r:
                 cells.append(f"not measured ({r['error']})")
                 continue
-            cells.append(f"{r.get('requests_per_s', 0):,.0f} req/s, p50 {r.get('p50_ms', 0):.1f} / p99 {r.get('p99_ms', 0):.1f} ms, errors {r.get('errors', 0)}")
+            cells.append(
+                f"{r.get('requests_per_s', 0):,.0f} req/s, p50 {r.get('p50_ms', 0):.1f} / p99 {r.get('p99_ms', 0):.1f} ms, errors {r.get('errors', 0)}"
+            )
         rows.append((f"REST {scenario} (rest_bench, 2 workers x {args.threads} threads)", cells[0], cells[1]))
     return rows
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response
 
 import terminology
-from fhir_server import definitions, search
+from fhir_server import authorization, definitions, search
 from fhir_server.api.auth import register_auth
 from fhir_server.api.context import FhirContext
 from fhir_server.api.cors import parse_origins, register_cors
@@ -55,7 +55,7 @@ def build_repository(
         if svc is not None and resource.get("resourceType") in TERMINOLOGY_TYPES:
             svc.register(resource)
 
-    return Repository(validate_resource, search.extract_index, search.match, profiles, on_write, rules)
+    return Repository(validate_resource, search.extract_index, profiles, on_write, rules)
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
@@ -98,7 +98,7 @@ def _authorization(app: Flask, settings: Settings, store: Store, repo: Repositor
         fhir_base_path="/fhir",
         base_url=settings.base_url,
         store_url=settings.store_url,
-        directory=FhirDirectory(store),
+        directory=FhirDirectory(store, repo),
         audit=audit,
     )
     register_auth(app, settings.auth, smart.verify, audit=audit if settings.auth else None)
@@ -107,7 +107,7 @@ def _authorization(app: Flask, settings: Settings, store: Store, repo: Repositor
 
 def _audit_writer(store: Store, repo: Repository) -> Callable[[dict[str, Any]], None]:
     def write(event: dict[str, Any]) -> None:
-        with store.session(write=True) as s:
+        with authorization.as_system(), store.session(write=True) as s:
             repo.create(s, "AuditEvent", event)
 
     return write

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import orjson
-
-from fhir_server import search
+from fhir_server import authorization
+from fhir_server.repository import Repository
 from fhir_server.storage.base import Store, StoreSession
 from smart_auth.directory import PatientSummary, ProviderAccount
 
@@ -44,8 +43,12 @@ def _display(resource: dict[str, Any]) -> str:
 
 
 class FhirDirectory:
-    def __init__(self, store: Store) -> None:
+    """Asked by the sign-in and enrolment pages, before anyone holds a token: the lookups
+    run as the server, and only what the pages need leaves (accounts, names)."""
+
+    def __init__(self, store: Store, repo: Repository) -> None:
         self.store = store
+        self.repo = repo
 
     def find_practitioner(self, national_code: str, mobile: str) -> list[ProviderAccount]:
         with self.store.session() as s:
@@ -94,7 +97,6 @@ class FhirDirectory:
             found = self._search(s, "Patient", query)
         return [{"id": p["id"], "display": _display(p)} for p in found]
 
-    @staticmethod
-    def _search(s: StoreSession, type_: str, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
-        ids = search.match(s, type_, query, 20)
-        return [orjson.loads(rv.body) for rv in s.read_many([(type_, i) for i in ids]) if rv.body]
+    def _search(self, s: StoreSession, type_: str, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        with authorization.as_system():
+            return self.repo.find(s, type_, query, 20)

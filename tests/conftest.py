@@ -19,6 +19,9 @@ from fhir_server.app import create_app
 from fhir_server.config import Settings
 from fhir_server.storage.sqlite import SQLiteStore
 
+# The authorization safety net fails the request instead of filtering quietly: any
+# test (and any server it starts) that makes it remove something fails.
+os.environ["NOSKHE_STRICT_AUTHORIZATION"] = "1"
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 EXAMPLES = Path(__file__).parent / "fixtures" / "r4-examples"
 

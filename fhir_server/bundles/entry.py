@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from fhir_server import authorization, search
+from fhir_server import search
 from fhir_server.outcome import FhirError, Issue, operation_outcome
 from fhir_server.repository import Repository, WriteResult
 from fhir_server.repository.meta import etag, parse_etag
@@ -167,8 +167,8 @@ def _delete_entry(s: StoreSession, repo: Repository, req: EntryRequest) -> dict[
 def _read_entry(s: StoreSession, repo: Repository, req: EntryRequest, base_url: str) -> dict[str, Any]:
     if req.id is None:
         plan = search.parse_search(req.type, req.query, base_url=base_url)
-        bundle = search.search_bundle(s, plan, base_url, f"/{req.type}")
-        bundle = authorization.current().filter_bundle(s, bundle, "search-type")
+        result = repo.search(s, plan, "search-type")
+        bundle = search.search_bundle(plan, result, base_url, f"/{req.type}")
         return {"resource": bundle, "response": {"status": status_text(200)}}
     if req.version is not None:
         rv = repo.vread(s, req.type, req.id, req.version)

@@ -7,6 +7,10 @@
 - Delete: only on the day of issue and only if nothing was dispensed.
 - Closed items (completed, cancelled, stopped, revoked, entered-in-error) do not change.
 - The server's parts (prescription id, tracking code, counters, expiry, shares) are kept.
+- Status moves only along the workflow: a client may cancel (or call off as
+  entered-in-error before anything happened), put on hold and resume; `active` comes
+  from a verified signature, `completed` from dispensing or fulfilment, `draft` from an
+  edit, all written by the server itself (`authorization.as_system()`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from fhir_server import authorization
 from fhir_server.eprescription import items
 from fhir_server.eprescription.config import EPrescriptionConfig
 from fhir_server.eprescription.signature import signed_view
@@ -25,6 +30,8 @@ if TYPE_CHECKING:
 
 CLOSED = frozenset({"completed", "cancelled", "stopped", "revoked", "entered-in-error"})
 CANCELLED = frozenset({"cancelled", "revoked", "stopped"})
+# What a client may set by itself, from where: the rest is the workflow's (see above).
+CLIENT_MOVES = {("active", "on-hold"), ("on-hold", "active")}
 MAX_EDITS = 1
 
 
@@ -45,18 +52,21 @@ class ChangeRule:
     def before_write(
         self, repo: Repository, s: StoreSession, resource: dict[str, Any], previous: dict[str, Any] | None
     ) -> list[Issue]:
-        if previous is None or not items.is_eprescription(previous):
-            return []
+        if previous is None or not items.is_eprescription(previous) or authorization.current().system:
+            return []  # new items are prescribing.py's; the server's own moves are the workflow
         _keep_server_parts(resource, previous)
         old, new = previous.get("status"), resource.get("status")
         if old in CLOSED:
             raise _conflict(f"The item is {old}; it cannot change any more")
         if new in CANCELLED:
             return _cancel(resource, previous)
+        if new == "entered-in-error":
+            if acted_on(previous):
+                raise _conflict("Part of this item was dispensed or performed; cancel the rest instead")
+            return []
+        self._check_move(str(old), str(new))
         if signed_view(resource) != signed_view(previous):
             return self._edit(resource, previous)
-        if old == "draft" and new != "draft" and not self.config.accept_unsigned:
-            raise FhirError.of(422, "security", "An item becomes active when its signature verifies: sign it")
         return []
 
     def before_delete(self, repo: Repository, s: StoreSession, current: dict[str, Any]) -> None:
@@ -68,6 +78,17 @@ class ChangeRule:
             raise _conflict(
                 "A prescription item can be deleted only on the day it was issued; cancel it instead"
             )
+
+    def _check_move(self, old: str, new: str) -> None:
+        if old == new or (old, new) in CLIENT_MOVES:
+            return
+        if old == "draft" and new == "active":
+            if self.config.accept_unsigned:
+                return
+            raise FhirError.of(422, "security", "An item becomes active when its signature verifies: sign it")
+        if new == "completed":
+            raise _conflict("An item is completed by dispensing or performing it, not by a change")
+        raise _conflict(f"An item cannot move from {old} to {new}")
 
     def _edit(self, resource: dict[str, Any], previous: dict[str, Any]) -> list[Issue]:
         if acted_on(previous):

@@ -4,7 +4,7 @@ specialties, insurer, the patient's other drugs and earlier items."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fhir_server.eprescription import items
 from fhir_server.eprescription.rules_engine import RuleContext
@@ -12,13 +12,16 @@ from fhir_server.eprescription.store_access import cached, find, read, read_shar
 from fhir_server.outcome import FhirError
 from fhir_server.storage.base import StoreSession
 
+if TYPE_CHECKING:
+    from fhir_server.repository.resources import Repository
+
 SPECIALTY_SYSTEM = "http://noskhe.ir/fhir/CodeSystem/specialty"
 LOOKBACK_DAYS = 90
 OPEN_DRUG = "active,completed"
 CALLED_OFF = frozenset({"cancelled", "entered-in-error"})
 
 
-def specialties(s: StoreSession, requester: str | None) -> frozenset[str] | None:
+def specialties(repo: Repository, s: StoreSession, requester: str | None) -> frozenset[str] | None:
     """Specialty codes of the requester (a PractitionerRole, or a Practitioner's roles)."""
     if not requester:
         return None
@@ -26,7 +29,7 @@ def specialties(s: StoreSession, requester: str | None) -> frozenset[str] | None
     if type_ == "PractitionerRole":
         roles = [r for r in [read(s, "PractitionerRole", id_)] if r]
     elif type_ == "Practitioner":
-        roles = find(s, "PractitionerRole", [("practitioner", requester)], 20)
+        roles = find(repo, s, "PractitionerRole", [("practitioner", requester)], 20)
     else:
         return None
     codes = {
@@ -39,13 +42,17 @@ def specialties(s: StoreSession, requester: str | None) -> frozenset[str] | None
     return frozenset(codes)
 
 
-def patient_history(s: StoreSession, patient_id: str, today: date) -> list[dict[str, Any]]:
+def patient_history(repo: Repository, s: StoreSession, patient_id: str, today: date) -> list[dict[str, Any]]:
     since = (today - timedelta(days=LOOKBACK_DAYS)).isoformat()
     subject = f"Patient/{patient_id}"
     drugs = find(
-        s, "MedicationRequest", [("subject", subject), ("status", OPEN_DRUG), ("authoredon", f"ge{since}")]
+        repo,
+        s,
+        "MedicationRequest",
+        [("subject", subject), ("status", OPEN_DRUG), ("authoredon", f"ge{since}")],
     )
     services = find(
+        repo,
         s,
         "ServiceRequest",
         [("subject", subject), ("status", "active,completed"), ("authored", f"ge{since}")],
@@ -76,11 +83,16 @@ def check_encounter(s: StoreSession, item: dict[str, Any]) -> None:
 
 
 def rule_context(
-    s: StoreSession, item: dict[str, Any], insurer: str | None, siblings: list[dict[str, Any]], today: date
+    repo: Repository,
+    s: StoreSession,
+    item: dict[str, Any],
+    insurer: str | None,
+    siblings: list[dict[str, Any]],
+    today: date,
 ) -> RuleContext:
     """The context for one item; `siblings` are the other items of its prescription."""
     pid = items.patient_id(item) or ""
-    history = cached(s, ("history", pid, today), lambda: patient_history(s, pid, today)) if pid else []
+    history = cached(s, ("history", pid, today), lambda: patient_history(repo, s, pid, today)) if pid else []
     own = items.group_value(item)
     earlier = [h for h in history if items.group_value(h) != own]
     active_drugs = [
@@ -90,7 +102,9 @@ def rule_context(
         insurer=insurer,
         patient=read_shared(s, "Patient", pid),
         specialties=cached(
-            s, ("specialties", items.requester_ref(item)), lambda: specialties(s, items.requester_ref(item))
+            s,
+            ("specialties", items.requester_ref(item)),
+            lambda: specialties(repo, s, items.requester_ref(item)),
         ),
         others=[*siblings, *active_drugs],
         history=earlier,

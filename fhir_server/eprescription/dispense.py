@@ -16,7 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from fhir_server.eprescription import items
-from fhir_server.eprescription.store_access import read, read_with_version, server_write
+from fhir_server.eprescription.store_access import read, read_with_version, system_update
 from fhir_server.outcome import FhirError, Issue, information
 from fhir_server.storage.base import StoreSession
 
@@ -91,7 +91,7 @@ def _apply(
         updated["status"] = "completed"
     elif request.get("status") == "completed":
         updated["status"] = "active"  # a return reopens it
-    server_write(repo, s, updated, version)
+    system_update(repo, s, updated, version)
     return [information("informational", f"Dispensed {total:g} of {allowed:g}; {allowed - total:g} remain")]
 
 

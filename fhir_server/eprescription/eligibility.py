@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fhir_server.eprescription.items import ref_id
 from fhir_server.eprescription.store_access import find, read
 from fhir_server.repository.meta import new_id, now_instant
 from fhir_server.storage.base import StoreSession
+
+if TYPE_CHECKING:
+    from fhir_server.repository.resources import Repository
 
 INSURER_SYSTEM = "http://noskhe.ir/fhir/CodeSystem/insurer"
 
@@ -49,12 +52,16 @@ def valid_on(coverage: dict[str, Any], patient_id: str, on: date) -> bool:
     )
 
 
-def check(s: StoreSession, patient_id: str, on: date, coverage_id: str | None = None) -> Eligibility:
+def check(
+    repo: Repository, s: StoreSession, patient_id: str, on: date, coverage_id: str | None = None
+) -> Eligibility:
     """The named Coverage if it is valid, else any valid Coverage of the patient."""
     named = read(s, "Coverage", coverage_id)
     if named is not None and valid_on(named, patient_id, on):
         return Eligibility(True, named)
-    for coverage in find(s, "Coverage", [("beneficiary", f"Patient/{patient_id}"), ("status", "active")]):
+    for coverage in find(
+        repo, s, "Coverage", [("beneficiary", f"Patient/{patient_id}"), ("status", "active")]
+    ):
         if valid_on(coverage, patient_id, on):
             return Eligibility(True, coverage)
     return Eligibility(False, named)

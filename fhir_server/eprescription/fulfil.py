@@ -11,7 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from fhir_server.eprescription import items
-from fhir_server.eprescription.store_access import read, read_with_version, server_write
+from fhir_server.eprescription.store_access import read, read_with_version, system_update
 from fhir_server.outcome import FhirError, Issue, information
 from fhir_server.storage.base import StoreSession
 
@@ -69,7 +69,7 @@ def _perform(
     updated = dict(request)
     items.set_extension(updated, items.EXT_DISPENSED, "valueDecimal", total)
     updated["status"] = "completed" if total >= allowed else "active"
-    server_write(repo, s, updated, version)
+    system_update(repo, s, updated, version)
     return [information("informational", f"ServiceRequest/{sr_id}: performed {total:g} of {allowed:g}")]
 
 

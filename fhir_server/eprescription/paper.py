@@ -59,14 +59,14 @@ def record(
     repo: Repository, s: StoreSession, paper: PaperPrescription, policy: Policy, rx_id: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Issue]]:
     """(MedicationRequests, MedicationDispenses, issues) written in the session `s`."""
-    patient = _one(s, "Patient", NATIONAL_CODE, paper.national_code, "nationalCode")
-    prescriber = _one(s, "Practitioner", IRIMC, paper.council_number, "councilNumber")
+    patient = _one(repo, s, "Patient", NATIONAL_CODE, paper.national_code, "nationalCode")
+    prescriber = _one(repo, s, "Practitioner", IRIMC, paper.council_number, "councilNumber")
     today = date.today()
-    covered = eligibility.check(s, patient["id"], today)
+    covered = eligibility.check(repo, s, patient["id"], today)
     drafts = [_request(i, patient, prescriber, paper, rx_id, covered) for i in paper.items]
     issues: list[Issue] = []
     for n, item in enumerate(drafts):
-        ctx = context.rule_context(s, item, covered.insurer, drafts[:n], today)
+        ctx = context.rule_context(repo, s, item, covered.insurer, drafts[:n], today)
         ctx.specialties = None  # the paper's prescriber is not checked for specialty here
         result = evaluate(item, ctx, policy, f"Parameters.parameter[item][{n}]")
         if has_errors(result.issues):
@@ -79,7 +79,7 @@ def record(
         items.set_extension(item, items.EXT_SHARES, "extension", shares)
     memo(s)["paper"] = True
     try:
-        with authorization.acting_as(None):  # the paper's items are the server's record
+        with authorization.as_system():  # the paper's items are the server's record
             stored = [repo.create(s, "MedicationRequest", item).resource or {} for item in drafts]
     finally:
         memo(s)["paper"] = False
@@ -91,8 +91,8 @@ def record(
     return stored, dispenses, issues
 
 
-def _one(s: StoreSession, type_: str, system: str, value: str, name: str) -> dict[str, Any]:
-    found = find(s, type_, [("identifier", f"{system}|{value}")], 2)
+def _one(repo: Repository, s: StoreSession, type_: str, system: str, value: str, name: str) -> dict[str, Any]:
+    found = find(repo, s, type_, [("identifier", f"{system}|{value}")], 2)
     if len(found) != 1:
         raise FhirError.of(422, "not-found", f"No single {type_} has {name} {value}", name)
     return found[0]

@@ -64,13 +64,13 @@ class PrescriptionRule:
                 "A paper prescription is recorded by the dispensing pharmacy with "
                 "MedicationDispense/$record-paper",
             )
-        return self.new_item(s, resource)
+        return self.new_item(repo, s, resource)
 
     def before_delete(self, repo: Repository, s: StoreSession, current: dict[str, Any]) -> None:
         if items.is_eprescription(current):
             claims.release_fingerprint(s, current)
 
-    def new_item(self, s: StoreSession, item: dict[str, Any]) -> list[Issue]:
+    def new_item(self, repo: Repository, s: StoreSession, item: dict[str, Any]) -> list[Issue]:
         pid = items.patient_id(item)
         if pid is None or read_shared(s, "Patient", pid) is None:
             raise FhirError.of(
@@ -80,12 +80,12 @@ class PrescriptionRule:
         item.setdefault("authoredOn", now_instant())
         issued = date.fromisoformat(items.issued_on(item))
         type_ = self._type(item)
-        group = self._group(s, item, pid, type_, issued)
-        found = self._eligibility(s, item, pid, issued, group)
-        found += self._rules(s, item, issued, group)
+        group = self._group(repo, s, item, pid, type_, issued)
+        found = self._eligibility(repo, s, item, pid, issued, group)
+        found += self._rules(repo, s, item, issued, group)
         found += self._status(item, group)
         self._expiry(item, type_, issued)
-        self._refuse_duplicate(s, item, pid, issued, type_)
+        self._refuse_duplicate(repo, s, item, pid, issued, type_)
         group["items"].append(item)
         self._queue_sms(s, pid, group)
         return found
@@ -101,14 +101,14 @@ class PrescriptionRule:
         return str(type_)
 
     def _group(
-        self, s: StoreSession, item: dict[str, Any], pid: str, type_: str, issued: date
+        self, repo: Repository, s: StoreSession, item: dict[str, Any], pid: str, type_: str, issued: date
     ) -> dict[str, Any]:
         """The prescription this item joins: one per (placeholder, patient, type) per transaction."""
         placeholder = items.group_value(item) or ""
         groups: dict[tuple[str, ...], dict[str, Any]] = memo(s).setdefault("groups", {})
         key = (placeholder, pid, type_)
         if key not in groups:
-            if placeholder and is_prescription_id(placeholder) and _issued(s, placeholder):
+            if placeholder and is_prescription_id(placeholder) and _issued(repo, s, placeholder):
                 raise FhirError.of(
                     422,
                     "business-rule",
@@ -126,10 +126,16 @@ class PrescriptionRule:
         return group
 
     def _eligibility(
-        self, s: StoreSession, item: dict[str, Any], pid: str, issued: date, group: dict[str, Any]
+        self,
+        repo: Repository,
+        s: StoreSession,
+        item: dict[str, Any],
+        pid: str,
+        issued: date,
+        group: dict[str, Any],
     ) -> list[Issue]:
         if "eligibility" not in group:
-            group["eligibility"] = eligibility.check(s, pid, issued, items.coverage_id(item))
+            group["eligibility"] = eligibility.check(repo, s, pid, issued, items.coverage_id(item))
         result: eligibility.Eligibility = group["eligibility"]
         if result.covered:
             if result.coverage is not None and not items.coverage_id(item):
@@ -139,10 +145,10 @@ class PrescriptionRule:
         return self._once(group, "free", lambda: issue("warning", "business-rule", "free"))
 
     def _rules(
-        self, s: StoreSession, item: dict[str, Any], issued: date, group: dict[str, Any]
+        self, repo: Repository, s: StoreSession, item: dict[str, Any], issued: date, group: dict[str, Any]
     ) -> list[Issue]:
         insurer = group["eligibility"].insurer
-        ctx = context.rule_context(s, item, insurer, list(group["items"]), issued)
+        ctx = context.rule_context(repo, s, item, insurer, list(group["items"]), issued)
         result = evaluate(item, ctx, self.policy)
         if has_errors(result.issues):
             raise FhirError(422, result.issues)
@@ -175,7 +181,7 @@ class PrescriptionRule:
         items.set_extension(item, items.EXT_EXPIRY, "valueDate", end.isoformat())
 
     def _refuse_duplicate(
-        self, s: StoreSession, item: dict[str, Any], pid: str, issued: date, type_: str
+        self, repo: Repository, s: StoreSession, item: dict[str, Any], pid: str, issued: date, type_: str
     ) -> None:
         parts = [
             pid,
@@ -209,9 +215,9 @@ class PrescriptionRule:
         return [make()]
 
 
-def _issued(s: StoreSession, value: str) -> bool:
-    return bool(find(s, "MedicationRequest", [("prescription", value)], 1)) or bool(
-        find(s, "ServiceRequest", [("requisition", value)], 1)
+def _issued(repo: Repository, s: StoreSession, value: str) -> bool:
+    return bool(find(repo, s, "MedicationRequest", [("prescription", value)], 1)) or bool(
+        find(repo, s, "ServiceRequest", [("requisition", value)], 1)
     )
 
 

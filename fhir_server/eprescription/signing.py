@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fhir_server.eprescription import items, signature
-from fhir_server.eprescription.store_access import read_with_version, server_write
+from fhir_server.eprescription.store_access import read_with_version, system_update
 from fhir_server.outcome import FhirError, Issue, information
 from fhir_server.storage.base import StoreSession
 
@@ -43,7 +43,7 @@ class SigningRule:
             _check(s, sig, [t for t, _ in targets])
         for item, version in targets:
             if item.get("status") == "draft":
-                server_write(repo, s, {**item, "status": "active"}, version)
+                system_update(repo, s, {**item, "status": "active"}, version)
         return [information("informational", f"Signature verified; {len(targets)} item(s) signed")]
 
     def before_delete(self, repo: Repository, s: StoreSession, current: dict[str, Any]) -> None:

@@ -1,9 +1,11 @@
-"""Reads and server-side writes inside the current store session.
+"""The workflow's reads inside the current store session, and its own writes.
 
-Server-side effects of a workflow step (a dispense lowering what remains of a
-prescription, a signature activating it) are not the client's interactions: they are
-written here without the token's scope checks, in the same transaction, with the
-version the rule read, so a concurrent change makes one of the two writers fail.
+Lookups (a patient's coverages, earlier prescriptions, a duplicate) and the follow-up
+writes of a workflow step (a dispense raising a prescription's running total, a
+signature activating it) are the server's work, not the client's interaction: they go
+through the Repository as the server (`authorization.as_system()`), in the same
+transaction, the writes against the version the rule read, so a concurrent change
+makes one of the two writers fail.
 """
 
 from __future__ import annotations
@@ -14,10 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from fhir_server import search
+from fhir_server import authorization
 from fhir_server.outcome import FhirError
-from fhir_server.repository.meta import now_instant, stamp
-from fhir_server.storage.base import ResourceVersion, StoreSession, VersionConflict
+from fhir_server.storage.base import StoreSession
 
 if TYPE_CHECKING:
     from fhir_server.repository.resources import Repository
@@ -68,34 +69,20 @@ def read_with_version(s: StoreSession, type_: str, id_: str) -> tuple[dict[str, 
 
 
 def find(
-    s: StoreSession, type_: str, params: list[tuple[str, str]], limit: int = 200
+    repo: Repository, s: StoreSession, type_: str, params: list[tuple[str, str]], limit: int = 200
 ) -> list[dict[str, Any]]:
-    """Current resources matching a search, inside the session."""
-    ids = search.match(s, type_, params, limit)
-    if not ids:
-        return []
-    return [orjson.loads(rv.body) for rv in s.read_many([(type_, i) for i in ids]) if rv.body]
+    """Current resources matching a search, inside the session, as the server sees them
+    (callers showing them to a client check its access to what they show)."""
+    with authorization.as_system():
+        return repo.find(s, type_, params, limit)
 
 
-def server_write(
+def system_update(
     repo: Repository, s: StoreSession, resource: dict[str, Any], expected: int
 ) -> dict[str, Any]:
-    """Store a new version of an existing resource as the server (no scope checks)."""
-    version = expected + 1
-    stored = stamp(resource, resource["id"], version, now_instant())
-    rv = ResourceVersion(
-        stored["resourceType"],
-        stored["id"],
-        version,
-        stored["meta"]["lastUpdated"],
-        False,
-        orjson.dumps(stored),
-        "PUT",
-    )
-    try:
-        s.put(rv, repo.indexer(stored), expected)
-    except VersionConflict as exc:
-        raise FhirError.of(
-            409, "conflict", f"Concurrent change of {stored['resourceType']}/{stored['id']}; retry"
-        ) from exc
-    return stored
+    """A new version of an existing resource, written by the server through the
+    Repository (validated, indexed, the workflow's rules applied), against the version
+    the caller read (412 when it moved)."""
+    with authorization.as_system():
+        result = repo.update(s, resource["resourceType"], resource["id"], resource, expected)
+    return result.resource or resource

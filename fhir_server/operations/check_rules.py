@@ -73,6 +73,8 @@ def _context(resources: list[dict[str, Any]], found: list[dict[str, Any]]) -> Ru
             if patient is not None:  # the outcome speaks of the patient: may the caller read them?
                 authorization.current().check(s, "read", patient)
         specialties = (
-            frozenset([specialty]) if specialty else context.specialties(s, items.requester_ref(found[0]))
+            frozenset([specialty])
+            if specialty
+            else context.specialties(ctx().repo, s, items.requester_ref(found[0]))
         )
     return RuleContext(insurer, patient, specialties, today=date.today())

@@ -86,8 +86,9 @@ def _stored_items(response: dict[str, Any]) -> list[dict[str, Any]]:
         type_, _, rest = location.partition("/")
         if type_ in items.REQUEST_TYPES:
             keys.append((type_, rest.split("/")[0]))
-    with ctx().store.session() as s:
-        return [orjson.loads(rv.body) for rv in s.read_many(keys) if rv.body]
+    c = ctx()
+    with c.store.session() as s:
+        return [orjson.loads(c.repo.read(s, t, i).body or b"{}") for t, i in keys]
 
 
 def _status(group: list[dict[str, Any]]) -> str:

@@ -58,8 +58,9 @@ def _items(s: StoreSession, type_: str | None, id_: str | None) -> list[dict[str
         rx = request.args.get("prescription")
     if not rx:
         raise FhirError.of(400, "invalid", "Name the prescription: [type]/[id]/$printout or ?prescription=ID")
-    found = find(s, "MedicationRequest", [("prescription", rx)]) + find(
-        s, "ServiceRequest", [("requisition", rx)]
+    repo = ctx().repo
+    found = find(repo, s, "MedicationRequest", [("prescription", rx)]) + find(
+        repo, s, "ServiceRequest", [("requisition", rx)]
     )
     if not found:
         raise FhirError.of(404, "not-found", f"Prescription {rx} is not known")

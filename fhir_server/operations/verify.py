@@ -47,8 +47,9 @@ def _items(s: StoreSession, type_: str | None, id_: str | None) -> list[dict[str
         rx = request.args.get("prescription")
     if not rx:
         raise FhirError.of(400, "invalid", "Name the prescription: [type]/[id]/$verify or ?prescription=ID")
-    found = find(s, "MedicationRequest", [("prescription", rx)]) + find(
-        s, "ServiceRequest", [("requisition", rx)]
+    repo = ctx().repo
+    found = find(repo, s, "MedicationRequest", [("prescription", rx)]) + find(
+        repo, s, "ServiceRequest", [("requisition", rx)]
     )
     if not found:
         raise FhirError.of(404, "not-found", f"Prescription {rx} is not known")
@@ -59,7 +60,7 @@ def _check(s: StoreSession, targets: list[dict[str, Any]]) -> tuple[set[str], st
     wanted = {f"{t['resourceType']}/{t['id']}": t for t in targets}
     signed: set[str] = set()
     signer, reasons = None, []
-    provenances = find(s, "Provenance", [("target", ",".join(wanted))], 50)
+    provenances = find(ctx().repo, s, "Provenance", [("target", ",".join(wanted))], 50)
     for prov in provenances:
         refs = [str(r.get("reference")).split("/_history")[0] for r in prov.get("target") or []]
         # One signature may span several prescriptions (a drug and a lab one written

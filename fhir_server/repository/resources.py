@@ -1,29 +1,32 @@
-"""The FHIR interactions on one store session: read, create, update, patch, delete.
+"""The FHIR interactions on one store session: read, search, history, create, update,
+patch, delete. The one door: nothing else reads more than one resource or writes any.
 
 Every method runs inside the caller's session, so a transaction bundle composes them
 into one atomic unit. Validation and index extraction happen here, before the write.
+Searches and history are narrowed to what the acting identity may see before the store
+runs them (`fhir_server.authorization`); the server's own work runs `as_system()`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 
-from fhir_server import authorization
+from fhir_server import authorization, search
 from fhir_server.outcome import FhirError, Issue, has_errors
 from fhir_server.repository.meta import new_id, now_instant, stamp
 from fhir_server.repository.patch import apply_json_patch
 from fhir_server.repository.rules import WriteRule
-from fhir_server.storage.base import ResourceVersion, StoreSession, VersionConflict
+from fhir_server.search.plan import SearchPlan, SearchResult
+from fhir_server.storage.base import HistoryPage, HistoryQuery, ResourceVersion, StoreSession, VersionConflict
 
 Validator = Callable[..., list[Issue]]  # (resource, *, expected_type) -> issues
 ProfileValidator = Callable[[Any], list[Issue]]  # claimed/required profiles -> issues
 WriteListener = Callable[[dict[str, Any]], None]
 Indexer = Callable[[dict[str, Any]], list[Any]]
-Matcher = Callable[[StoreSession, str, list[tuple[str, str]], int], list[str]]
 Query = list[tuple[str, str]]
 
 
@@ -50,27 +53,17 @@ class WriteResult:
         return orjson.loads(self.version.body) if self.version.body is not None else None
 
 
-def _no_index(resource: dict[str, Any]) -> list[Any]:
-    return []
-
-
-def _no_match(session: StoreSession, type_: str, query: Query, limit: int) -> list[str]:
-    raise FhirError.of(501, "not-supported", "Conditional interactions need search")
-
-
 class Repository:
     def __init__(
         self,
         validate: Validator,
-        indexer: Indexer = _no_index,
-        matcher: Matcher = _no_match,
+        indexer: Indexer = search.extract_index,
         profiles: ProfileValidator | None = None,
         on_write: WriteListener | None = None,
         rules: Sequence[WriteRule] = (),
     ) -> None:
         self.validate = validate
         self.indexer = indexer
-        self.matcher = matcher
         self.profiles = profiles
         # Told of every stored resource (the terminology service learns new code systems).
         self.on_write = on_write
@@ -106,6 +99,45 @@ class Repository:
             raise FhirError.of(410, "deleted", f"Version {version} of {type_}/{id_} is a deletion")
         _check_access(s, "vread", rv)
         return rv
+
+    def search(self, s: StoreSession, plan: SearchPlan, interaction: str = "search-type") -> SearchResult:
+        """Run a search plan, narrowed to what the acting identity may see: every search,
+        include, conditional match and server lookup goes through here."""
+        auth = authorization.current()
+        result: SearchResult = s.search(auth.narrow(plan, interaction))
+        if auth.unrestricted or plan.ids_only:
+            return result
+        return replace(
+            result,
+            matches=auth.safety_net(s, interaction, result.matches, "match"),
+            included=auth.safety_net(s, interaction, result.included, "include"),
+        )
+
+    def find(
+        self, s: StoreSession, type_: str, query: Query, limit: int = 200, interaction: str = "search-type"
+    ) -> list[dict[str, Any]]:
+        """The current resources of `type_` matching `query` (at most `limit`), as dicts."""
+        plan = replace(search.match_plan(type_, query, limit), ids_only=False)
+        return [orjson.loads(h.body) for h in self.search(s, plan, interaction).matches if h.body]
+
+    def history(self, s: StoreSession, query: HistoryQuery) -> HistoryPage:
+        """A page of history (newest first), narrowed to the resources the acting identity
+        may see now and, among their versions, those it could have seen then."""
+        auth = authorization.current()
+        if query.id is not None and query.type is not None:
+            current = s.current(query.type, query.id)
+            if current is None:
+                raise FhirError.of(404, "not-found", f"{query.type}/{query.id} is not known")
+            auth.require("history-instance", query.type)
+            _check_access(s, "read", current)
+        elif auth.unrestricted:
+            return s.history(query)
+        else:
+            interaction = "history-type" if query.type else "history-system"
+            query = replace(query, only=auth.history_only(interaction, query.type))
+        if auth.unrestricted:
+            return s.history(query)
+        return _visible_versions(s, auth, query)
 
     # -- writes ------------------------------------------------------------------------
 
@@ -148,7 +180,7 @@ class Repository:
         self, s: StoreSession, type_: str, resource: Any, query: Query, *, id_: str | None = None
     ) -> WriteResult:
         """Conditional create: none → create, one → that resource (200), more → 412."""
-        found = self.match(s, type_, query)
+        found = self.match(s, type_, query, "create")
         if len(found) > 1:
             raise FhirError.of(412, "multiple-matches", "If-None-Exist matched several resources")
         if found:
@@ -178,7 +210,7 @@ class Repository:
     def conditional_update(
         self, s: StoreSession, type_: str, query: Query, resource: Any, if_match: int | None = None
     ) -> WriteResult:
-        found = self.match(s, type_, query)
+        found = self.match(s, type_, query, "update")
         if len(found) > 1:
             raise FhirError.of(412, "multiple-matches", "The conditional update matched several resources")
         body_id = resource.get("id") if isinstance(resource, dict) else None
@@ -204,7 +236,7 @@ class Repository:
     def conditional_patch(
         self, s: StoreSession, type_: str, query: Query, operations: Any, if_match: int | None = None
     ) -> WriteResult:
-        found = self.match(s, type_, query)
+        found = self.match(s, type_, query, "patch")
         if len(found) != 1:
             raise FhirError.of(
                 404 if not found else 412,
@@ -229,16 +261,19 @@ class Repository:
             raise FhirError.of(409, "conflict", str(exc)) from exc
 
     def conditional_delete(self, s: StoreSession, type_: str, query: Query) -> list[ResourceVersion]:
-        found = self.match(s, type_, query)
+        found = self.match(s, type_, query, "delete")
         if len(found) > 1:
             raise FhirError.of(412, "multiple-matches", "The conditional delete matched several resources")
         deleted = [self.delete(s, type_, id_) for id_ in found]
         return [rv for rv in deleted if rv is not None]
 
-    def match(self, s: StoreSession, type_: str, query: Query) -> list[str]:
+    def match(self, s: StoreSession, type_: str, query: Query, interaction: str = "search-type") -> list[str]:
+        """Ids matching a conditional interaction's criteria (at most two: one is enough to
+        act on, two refuse), among what the acting identity may `interaction`."""
         if not query:
             raise FhirError.of(400, "invalid", "A conditional interaction needs search criteria")
-        return self.matcher(s, type_, query, 2)
+        plan = search.match_plan(type_, query, 2)
+        return [hit.id for hit in self.search(s, plan, interaction).matches]
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -300,7 +335,6 @@ class Repository:
             self.on_write(stored)
         return WriteResult(written, created=expected is None, warnings=tuple(warnings))
 
-
     def _apply_rules(self, s: StoreSession, stored: dict[str, Any], expected: int | None) -> list[Issue]:
         rules = self.rules.get(stored["resourceType"], ())
         if not rules:
@@ -313,6 +347,26 @@ class Repository:
 
 
 _INTERACTION = {"POST": "create", "PUT": "update", "PATCH": "patch"}
+
+
+def _visible_versions(s: StoreSession, auth: authorization.Authorizer, query: HistoryQuery) -> HistoryPage:
+    """The narrowed history, keeping only versions the token could have seen (a resource
+    moved into its patient's compartment keeps its earlier versions out); pages are
+    filled up from the store so their size tells nothing. No total: it would count
+    what is not shown."""
+    kept: list[ResourceVersion] = []
+    cursor = query.before_seq
+    while True:
+        page = s.history(replace(query, before_seq=cursor))
+        for rv in page.versions:
+            if rv.body is not None and auth.version_visible(orjson.loads(rv.body)):
+                kept.append(rv)
+        cursor = page.next_cursor
+        if len(kept) > query.count or cursor is None:
+            break
+    more = len(kept) > query.count
+    kept = kept[: query.count]
+    return HistoryPage(kept, None, kept[-1].seq if more and kept else None)
 
 
 def _check_access(s: StoreSession, interaction: str, rv: ResourceVersion | None) -> None:

@@ -3,8 +3,9 @@
 Public API (used by the repository/REST layer and the stores):
 - `extract_index(resource) -> list[IndexEntry]` on every write
 - `parse_search(resource_type, params, *, compartment=None, strict=False) -> SearchPlan`
-- `search_bundle(session, plan, base_url, request_path) -> dict`
-- `match(session, resource_type, params, limit=2) -> list[str]`
+- `search_bundle(plan, result, base_url, request_path) -> dict` (the result of
+  `Repository.search`, the one way to run a plan)
+- `match_plan(resource_type, params, limit=2) -> SearchPlan` (conditional interactions)
 - `apply_elements(resource, summary, elements) -> dict`
 - `capability_search_params(type)`, `search_includes(type)`, `search_revincludes(type)`
 - `reindex(store, resource_type=None, progress=None) -> int`
@@ -18,7 +19,7 @@ from fhir_server.search.capability import capability_search_params, search_inclu
 from fhir_server.search.elements import apply_elements
 from fhir_server.search.entries import IndexEntry
 from fhir_server.search.extract import extract_index
-from fhir_server.search.match import match
+from fhir_server.search.match import match_plan
 from fhir_server.search.parse import parse_search
 from fhir_server.search.plan import SearchPlan, SearchResult
 from fhir_server.search.registry import registry
@@ -31,7 +32,7 @@ __all__ = [
     "apply_elements",
     "capability_search_params",
     "extract_index",
-    "match",
+    "match_plan",
     "parse_search",
     "registry",
     "reindex",

@@ -1,4 +1,4 @@
-"""search_bundle: run a plan and assemble the searchset Bundle."""
+"""search_bundle: the searchset Bundle of a search result."""
 
 from __future__ import annotations
 
@@ -45,10 +45,9 @@ def _entry(hit: Hit, mode: str, plan: SearchPlan, base_url: str) -> dict[str, An
     }
 
 
-def search_bundle(session: Any, plan: SearchPlan, base_url: str, request_path: str) -> dict[str, Any]:
-    """Run `plan` on the store session and return the searchset Bundle (matches, includes,
-    a warnings OperationOutcome with search.mode=outcome, total and paging links)."""
-    result: SearchResult = session.search(plan)
+def search_bundle(plan: SearchPlan, result: SearchResult, base_url: str, request_path: str) -> dict[str, Any]:
+    """The searchset Bundle of a plan's result (matches, includes, a warnings
+    OperationOutcome with search.mode=outcome, total and paging links)."""
     entries = [_entry(h, "match", plan, base_url) for h in result.matches]
     entries += [_entry(h, "include", plan, base_url) for h in result.included]
     if plan.warnings:

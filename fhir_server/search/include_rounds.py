@@ -3,7 +3,9 @@
 Each store engine supplies the three lookups (`IncludeSource`); the walk over them is the
 same everywhere: round one follows every include from the page's matches, later rounds
 only the `:iterate` ones from what the previous round added, until nothing new turns up,
-MAX_ROUNDS pass, or MAX_INCLUDED resources are included.
+MAX_ROUNDS pass, or MAX_INCLUDED resources are included. Only what the plan's
+`include_limits` allow is read (authorization: the engine compiles each type's clause into
+the read), and only that is followed further.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from fhir_server.search.plan import Hit, Include, SearchPlan
+from fhir_server.search.plan import Clause, Hit, Include, SearchPlan
 
 MAX_INCLUDED = 1000
 MAX_ROUNDS = 4
@@ -28,8 +30,8 @@ class IncludeSource(Protocol):
         """Resources of inc.source_type that reference `ids` (of target_type)."""
         ...
 
-    def read(self, keys: Iterable[Key]) -> list[Hit]:
-        """The current, non-deleted resources of `keys`."""
+    def read(self, type_: str, ids: Sequence[str], limit: Clause | None) -> list[Hit]:
+        """The current, non-deleted resources of `type_` among `ids` (that satisfy `limit`)."""
         ...
 
 
@@ -53,6 +55,18 @@ def _round(source: IncludeSource, plan: SearchPlan, sources: Iterable[Key], iter
     return found
 
 
+def _read(source: IncludeSource, plan: SearchPlan, keys: Iterable[Key]) -> list[Hit]:
+    hits: list[Hit] = []
+    for type_, ids in sorted(by_type(keys).items()):
+        if plan.include_limits is None:
+            hits.extend(source.read(type_, sorted(ids), None))
+            continue
+        limit = plan.include_limit(type_)
+        if limit is not None:
+            hits.extend(source.read(type_, sorted(ids), limit))
+    return hits
+
+
 def collect_includes(source: IncludeSource, plan: SearchPlan, matches: Sequence[Hit]) -> list[Hit]:
     """Resources included by the plan's _include/_revinclude for this page (not matches)."""
     if not plan.includes and not plan.revincludes:
@@ -64,7 +78,7 @@ def collect_includes(source: IncludeSource, plan: SearchPlan, matches: Sequence[
         new = _round(source, plan, frontier, iterate_only=round_ > 0) - seen
         if not new:
             break
-        hits = source.read(sorted(new))[: MAX_INCLUDED - len(result)]
+        hits = _read(source, plan, new)[: MAX_INCLUDED - len(result)]
         result.extend(hits)
         seen |= new
         frontier = {(h.type, h.id) for h in hits}

@@ -113,7 +113,28 @@ class AnyClause:
     clauses: tuple[Clause, ...]
 
 
-Clause = ParamClause | MissingClause | IdClause | LastUpdatedClause | ChainClause | HasClause | AnyClause
+@dataclass(frozen=True, slots=True)
+class TypeClause:
+    """The resource is of type `type` and satisfies every one of `clauses`, each compiled for
+    that type alone. Authorization narrows searches with these: a token's grant differs per
+    type (a patient's compartment, a scope's `?param=` restriction), so a search over
+    several types, an include or a chain holds one per type it may see."""
+
+    type: str
+    clauses: tuple[Clause, ...] = ()
+
+
+Clause = (
+    ParamClause
+    | MissingClause
+    | IdClause
+    | LastUpdatedClause
+    | ChainClause
+    | HasClause
+    | AnyClause
+    | TypeClause
+)
+NOTHING: Clause = AnyClause(())  # matches no resource
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +177,15 @@ class SearchPlan:
     warnings: tuple[Issue, ...] = ()
     params: tuple[tuple[str, str], ...] = ()  # the honoured query, for paging links
     ids_only: bool = False  # match(): ids only, no bodies, no includes
+    # What included resources may be, per type (a clause they must satisfy); a type not
+    # listed is never included. None: no limit. Set by authorization, never by a client.
+    include_limits: tuple[tuple[str, Clause], ...] | None = None
+
+    def include_limit(self, type_: str) -> Clause | None:
+        """The clause included resources of `type_` must satisfy; None when they may not be
+        included at all (only asked when include_limits is set)."""
+        assert self.include_limits is not None
+        return dict(self.include_limits).get(type_)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,9 @@ class HistoryQuery:
     at: str | None = None  # versions current at this instant
     before_seq: int | None = None  # cursor: only versions written before this sequence
     count: int = 20
+    # Only versions of resources that now satisfy this search-plan clause (authorization
+    # narrowing); their deletions and resources gone since are left out. No total then.
+    only: Any = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from fhir_server.search.plan import (
     RefPred,
     StringPred,
     TokenPred,
+    TypeClause,
     UriPred,
 )
 from fhir_server.storage.mongo_index import FIELDS
@@ -227,6 +228,11 @@ class ClauseCompiler:
             return self._chain(clause)
         if isinstance(clause, HasClause):
             return self._has(clause, types)
+        if isinstance(clause, TypeClause):
+            if clause.type not in types:
+                return NOTHING
+            own = (clause.type,)
+            return all_of([{"t": clause.type}, *(self.compile(c, own) for c in clause.clauses)])
         return any_of([self.compile(c, types) for c in clause.clauses])
 
     def matching(

@@ -7,12 +7,18 @@ the cursor is "versions written before this sequence".
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 
 from fhir_server.storage.base import HistoryPage, HistoryQuery, ResourceVersion
+
+Key = tuple[str, str]
+# Which of these (type, id) are visible now (HistoryQuery.only, compiled by the session).
+Visible = Callable[[list[Key]], set[Key]]
+_SCAN_BATCH = 200
 
 
 def history_doc(key: str, rv: ResourceVersion) -> dict[str, Any]:
@@ -46,20 +52,49 @@ def _filter(query: HistoryQuery) -> dict[str, Any]:
     return cond
 
 
-def history_page(coll: Collection[Any], session: ClientSession | None, query: HistoryQuery) -> HistoryPage:
+def history_page(
+    coll: Collection[Any], session: ClientSession | None, query: HistoryQuery, visible: Visible | None = None
+) -> HistoryPage:
     if query.at is not None:
-        return _at_page(coll, session, query)
+        return _at_page(coll, session, query, visible)
     cond = _filter(query)
-    total = coll.count_documents(cond, session=session)
+    total = coll.count_documents(cond, session=session) if visible is None else None
     if query.before_seq is not None:
         cond["q"] = {"$lt": query.before_seq}
-    docs = list(coll.find(cond, session=session).sort("q", -1).limit(query.count + 1))
+    found = coll.find(cond, session=session).sort("q", -1)
+    if visible is None:
+        docs = list(found.limit(query.count + 1))
+    else:
+        docs = _visible_docs(found.batch_size(_SCAN_BATCH), visible, query.count + 1)
     versions = [from_history(d) for d in docs[: query.count]]
     next_cursor = versions[-1].seq if len(docs) > query.count else None
     return HistoryPage(versions, total, next_cursor)
 
 
-def _at_page(coll: Collection[Any], session: ClientSession | None, query: HistoryQuery) -> HistoryPage:
+def _visible_docs(docs: Iterable[dict[str, Any]], visible: Visible, want: int) -> list[dict[str, Any]]:
+    """The first `want` versions whose resource is visible now, checked a batch at a time."""
+    kept: list[dict[str, Any]] = []
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        shown = visible(list({(d["t"], d["i"]) for d in batch}))
+        kept.extend(d for d in batch if (d["t"], d["i"]) in shown)
+        batch.clear()
+
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) >= _SCAN_BATCH:
+            flush()
+            if len(kept) >= want:
+                break
+    if batch and len(kept) < want:
+        flush()
+    return kept[:want]
+
+
+def _at_page(
+    coll: Collection[Any], session: ClientSession | None, query: HistoryQuery, visible: Visible | None
+) -> HistoryPage:
     """Versions current at `query.at`: per resource, the newest version written by then."""
     assert query.at is not None
     cond = {**_filter(query), "lu": {"$lte": query.at, **({"$gte": query.since} if query.since else {})}}
@@ -68,8 +103,14 @@ def _at_page(coll: Collection[Any], session: ClientSession | None, query: Histor
         key = (d["t"], d["i"])
         if key not in latest or d["v"] > latest[key][0]:
             latest[key] = (d["v"], d["q"])
+    if visible is not None:
+        keys = list(latest)
+        shown: set[Key] = set()
+        for start in range(0, len(keys), _SCAN_BATCH):
+            shown |= visible(keys[start : start + _SCAN_BATCH])
+        latest = {k: v for k, v in latest.items() if k in shown}
     seqs = sorted((q for _, q in latest.values()), reverse=True)
-    total = len(seqs)
+    total = len(seqs) if visible is None else None
     if query.before_seq is not None:
         seqs = [q for q in seqs if q < query.before_seq]
     page = seqs[: query.count + 1]

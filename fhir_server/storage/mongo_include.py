@@ -9,7 +9,8 @@ from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 
 from fhir_server.search.include_rounds import Key, collect_includes
-from fhir_server.search.plan import Hit, Include, SearchPlan
+from fhir_server.search.plan import Clause, Hit, Include, SearchPlan
+from fhir_server.storage.mongo_clauses import ClauseCompiler, all_of
 
 _CHUNK = 1000
 
@@ -20,9 +21,12 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
 
 
 class _Includer:
-    def __init__(self, resources: Collection[Any], session: ClientSession | None) -> None:
+    def __init__(
+        self, resources: Collection[Any], session: ClientSession | None, compiler: ClauseCompiler
+    ) -> None:
         self.resources = resources
         self.session = session
+        self.compiler = compiler
 
     def forward(self, inc: Include, ids: Sequence[str]) -> set[Key]:
         """Targets referenced by `ids` (of inc.source_type) through the include's parameter."""
@@ -50,10 +54,11 @@ class _Includer:
                 found.add((inc.source_type, doc["i"]))
         return found
 
-    def read(self, keys: Iterable[Key]) -> list[Hit]:
+    def read(self, type_: str, ids: Sequence[str], limit: Clause | None) -> list[Hit]:
         hits: list[Hit] = []
-        for chunk in _chunks(sorted(f"{t}/{i}" for t, i in keys)):
-            query = {"_id": {"$in": list(chunk)}, "d": False}
+        allowed = self.compiler.compile(limit, (type_,)) if limit is not None else {}
+        for chunk in _chunks(sorted(f"{type_}/{i}" for i in ids)):
+            query = all_of([{"_id": {"$in": list(chunk)}, "d": False}, allowed])
             docs = self.resources.find(query, {"t": 1, "i": 1, "b": 1}, session=self.session)
             hits.extend(Hit(d["t"], d["i"], d.get("b")) for d in docs)
         hits.sort(key=lambda h: (h.type, h.id))
@@ -61,7 +66,11 @@ class _Includer:
 
 
 def includes(
-    resources: Collection[Any], session: ClientSession | None, plan: SearchPlan, matches: Sequence[Hit]
+    resources: Collection[Any],
+    session: ClientSession | None,
+    compiler: ClauseCompiler,
+    plan: SearchPlan,
+    matches: Sequence[Hit],
 ) -> list[Hit]:
     """Resources included by the plan's _include/_revinclude for this page (not matches)."""
-    return collect_includes(_Includer(resources, session), plan, matches)
+    return collect_includes(_Includer(resources, session, compiler), plan, matches)

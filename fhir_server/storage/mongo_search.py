@@ -116,7 +116,7 @@ class MongoSearch:
         if total is None and plan.total == "auto":
             counted = self.resources.count_documents(where, limit=totals.TOTAL_CAP + 1, session=self.session)
             total = bounded_total(plan, counted)
-        included = [] if plan.ids_only else includes(self.resources, self.session, plan, hits)
+        included = [] if plan.ids_only else includes(self.resources, self.session, self.compiler, plan, hits)
         return SearchResult(
             matches=hits,
             included=included,

@@ -33,6 +33,7 @@ from pymongo import ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
+from fhir_server import definitions
 from fhir_server.outcome import FhirError
 from fhir_server.storage.base import (
     HistoryPage,
@@ -41,6 +42,7 @@ from fhir_server.storage.base import (
     StoreUnavailable,
     VersionConflict,
 )
+from fhir_server.storage.mongo_clauses import all_of
 from fhir_server.storage.mongo_history import from_history, history_doc, history_page
 from fhir_server.storage.mongo_index import index_fields
 from fhir_server.storage.mongo_search import MongoSearch
@@ -258,8 +260,21 @@ class MongoSession:
         return rv
 
     def history(self, query: HistoryQuery) -> HistoryPage:
-        page: HistoryPage = self._run(history_page, self.history_coll, self._client_session, query)
+        page: HistoryPage = self._run(self._history, query)
         return page
+
+    def _history(self, query: HistoryQuery) -> HistoryPage:
+        visible = None
+        if query.only is not None:
+            types = (query.type,) if query.type else tuple(sorted(definitions.resource_types()))
+            cond = MongoSearch(self.resources, self._client_session).compiler.compile(query.only, types)
+
+            def visible(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+                where = all_of([{"_id": {"$in": [key_of(t, i) for t, i in keys]}, "d": False}, cond])
+                docs = self.resources.find(where, {"t": 1, "i": 1}, session=self._client_session)
+                return {(d["t"], d["i"]) for d in docs}
+
+        return history_page(self.history_coll, self._client_session, query, visible)
 
     def search(self, plan: Any) -> Any:
         if self._client_session is not None:

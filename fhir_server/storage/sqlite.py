@@ -111,7 +111,9 @@ class SQLiteSession:
 
     def history(self, query: HistoryQuery) -> HistoryPage:
         where, args = self._history_filter(query)
-        total = self.conn.execute(f"SELECT count(*) FROM history {where}", args).fetchone()[0]
+        total = None
+        if query.only is None:
+            total = self.conn.execute(f"SELECT count(*) FROM history {where}", args).fetchone()[0]
         page_where, page_args = where, list(args)
         if query.before_seq is not None:
             page_where += (" AND " if page_where else "WHERE ") + "seq < ?"
@@ -145,6 +147,10 @@ class SQLiteSession:
                 "AND h2.last_updated <= ?)"
             )
             args.extend([query.at, query.at])
+        if query.only is not None:
+            sql, only_args = sqlite_index.visible_now(query.only, query.type)
+            clauses.append(sql)
+            args.extend(only_args)
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", args
 
     def search(self, plan: Any) -> Any:

@@ -32,6 +32,7 @@ from fhir_server.search.plan import (
     RefPred,
     StringPred,
     TokenPred,
+    TypeClause,
     UriPred,
 )
 from fhir_server.storage.sqlite_index import param_code, table
@@ -280,6 +281,8 @@ def condition(clause: Clause, scope: Scope) -> Sql:
         return _chain_condition(clause, scope)
     if isinstance(clause, HasClause):
         return _has_condition(clause, scope)
+    if isinstance(clause, TypeClause):
+        return _type_condition(clause, scope)
     parts = [condition(c, scope) for c in clause.clauses]
     return " OR ".join(f"({s})" for s, _ in parts) or "0", [x for _, a in parts for x in a]
 
@@ -307,6 +310,14 @@ def _chain_condition(clause: ChainClause, scope: Scope) -> Sql:
         f"AND {r2}.deleted = 0 AND ({inner_sql}))"
     )
     return sql, pargs + types_args + inner_args
+
+
+def _type_condition(clause: TypeClause, scope: Scope) -> Sql:
+    if clause.type not in scope.types:
+        return "0", []
+    parts = [condition(c, Scope(scope.alias, (clause.type,))) for c in clause.clauses]
+    sql = " AND ".join([f"{scope.alias}.type = ?", *(f"({s})" for s, _ in parts)])
+    return sql, [clause.type, *(x for _, a in parts for x in a)]
 
 
 def _has_condition(clause: HasClause, scope: Scope) -> Sql:
@@ -350,6 +361,8 @@ def driver(clause: Clause, type_: str) -> Sql | None:
         return _has_driver(clause, type_)
     if isinstance(clause, AnyClause):
         return _any_driver(clause, type_)
+    if isinstance(clause, TypeClause):
+        return _type_driver(clause, type_)
     return None
 
 
@@ -385,6 +398,20 @@ def _has_driver(clause: HasClause, type_: str) -> Sql | None:
         f"AND {h}.id IN ({inner[0]})",
         [param_code(clause.source_type, clause.ref_param), type_, *inner[1]],
     )
+
+
+def _type_driver(clause: TypeClause, type_: str) -> Sql | None:
+    """Another type lists nothing; this type lists what all its clauses list (INTERSECT)."""
+    if clause.type != type_:
+        return "SELECT NULL WHERE 0", []
+    parts = [driver(c, type_) for c in clause.clauses]
+    if not parts or any(p is None for p in parts):
+        return None
+    found = [p for p in parts if p is not None]
+    if len(found) == 1:
+        return found[0]
+    both = " INTERSECT ".join(f"SELECT * FROM ({s})" for s, _ in found)
+    return f"SELECT * FROM ({both})", [x for _, a in found for x in a]
 
 
 def _any_driver(clause: AnyClause, type_: str) -> Sql | None:

@@ -6,8 +6,9 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from fhir_server.search.include_rounds import Key, by_type, collect_includes
-from fhir_server.search.plan import Hit, Include, SearchPlan
+from fhir_server.search.include_rounds import Key, collect_includes
+from fhir_server.search.plan import Clause, Hit, Include, SearchPlan
+from fhir_server.storage.sqlite_clauses import Scope, condition
 from fhir_server.storage.sqlite_index import param_code, type_range
 
 _CHUNK = 500
@@ -57,15 +58,15 @@ def _reverse(conn: sqlite3.Connection, inc: Include, target_type: str, ids: Sequ
     return found
 
 
-def _read(conn: sqlite3.Connection, keys: Iterable[Key]) -> list[Hit]:
+def _read(conn: sqlite3.Connection, type_: str, ids: Sequence[str], limit: Clause | None) -> list[Hit]:
     hits: list[Hit] = []
-    for type_, ids in by_type(keys).items():
-        for chunk in _chunks(sorted(ids)):
-            sql = (
-                "SELECT type, id, body FROM resources "
-                f"WHERE type = ? AND id IN ({_marks(len(chunk))}) AND deleted = 0"
-            )
-            hits.extend(Hit(t, i, b) for t, i, b in conn.execute(sql, [type_, *chunk]))
+    cond, cond_args = condition(limit, Scope("r", (type_,))) if limit is not None else ("1", [])
+    for chunk in _chunks(sorted(ids)):
+        sql = (
+            "SELECT r.type, r.id, r.body FROM resources r "
+            f"WHERE r.type = ? AND r.id IN ({_marks(len(chunk))}) AND r.deleted = 0 AND ({cond})"
+        )
+        hits.extend(Hit(t, i, b) for t, i, b in conn.execute(sql, [type_, *chunk, *cond_args]))
     return hits
 
 
@@ -81,8 +82,8 @@ class _SQLiteIncludes:
     def reverse(self, inc: Include, target_type: str, ids: Sequence[str]) -> set[Key]:
         return _reverse(self.conn, inc, target_type, ids)
 
-    def read(self, keys: Iterable[Key]) -> list[Hit]:
-        return _read(self.conn, keys)
+    def read(self, type_: str, ids: Sequence[str], limit: Clause | None) -> list[Hit]:
+        return _read(self.conn, type_, ids, limit)
 
 
 def includes(conn: sqlite3.Connection, plan: SearchPlan, matches: Sequence[Hit]) -> list[Hit]:

@@ -169,6 +169,20 @@ def date_width(conn: sqlite3.Connection, p: int) -> int | None:
     return None if row is None else int(row[0])
 
 
+def visible_now(only: Any, type_: str | None) -> tuple[str, list[Any]]:
+    """A condition on a `history` row: its resource exists now and satisfies `only`."""
+    from fhir_server.storage.sqlite_clauses import Scope, condition, reset_aliases
+
+    reset_aliases()
+    types = (type_,) if type_ else tuple(sorted(definitions.resource_types()))
+    sql, args = condition(only, Scope("r", types))
+    return (
+        "EXISTS (SELECT 1 FROM resources r WHERE r.type = history.type AND r.id = history.id "
+        f"AND r.deleted = 0 AND ({sql}))",
+        args,
+    )
+
+
 def run_search(conn: sqlite3.Connection, plan: SearchPlan) -> SearchResult:
     from fhir_server.storage.sqlite_search import execute
 

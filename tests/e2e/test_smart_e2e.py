@@ -171,8 +171,13 @@ def test_patient_sees_only_their_compartment(secured: Any) -> None:
         f"{server.base}/Patient", json={"resourceType": "Patient"}, headers={**FHIR_JSON, **bearer(app)}
     )
     assert r.status_code == 403 and r.json()["resourceType"] == "OperationOutcome"
-    r = requests.get(f"{server.base}/Patient/patient-2/MedicationRequest", headers=bearer(app))
-    assert r.status_code == 403
+    # Another patient's compartment: nothing of it is visible, not even how much there is.
+    r = requests.get(
+        f"{server.base}/Patient/patient-2/MedicationRequest",
+        params={"_total": "accurate"},
+        headers=bearer(app),
+    )
+    assert r.status_code == 200 and r.json()["total"] == 0 and r.json()["entry"] == []
 
 
 def test_revinclude_and_history_do_not_leak(secured: Any) -> None:
@@ -186,6 +191,38 @@ def test_revinclude_and_history_do_not_leak(secured: Any) -> None:
     history = requests.get(f"{server.base}/Patient/_history", headers=bearer(app)).json()
     assert {e["resource"]["id"] for e in history["entry"] if "resource" in e} == {"patient-1"}
     assert "total" not in history
+
+
+def test_counts_tell_a_patient_nothing_about_another(secured: Any) -> None:
+    """The counting leak: system search, `_type`, `POST _search` and a chain by national
+    code count only what the token may see; the prescriber sees the record exists."""
+    server, _ = secured
+    scope = "openid fhirUser user/MedicationRequest.cruds user/Patient.rs"
+    writer = sign_in(server, "dr.ahmadi", pick="patient-2", scope=scope)
+    rx = {
+        "resourceType": "MedicationRequest",
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": {"text": "متادون"},
+        "subject": {"reference": "Patient/patient-2"},
+    }
+    headers = {**FHIR_JSON, **bearer(writer)}
+    assert requests.post(f"{server.base}/MedicationRequest", json=rx, headers=headers).status_code == 201
+    guess = {
+        "_type": "MedicationRequest",
+        "patient.identifier": f"http://noskhe.ir/fhir/sid/national-code|{NATIONAL_CODES['patient-2']}",
+        "_total": "accurate",
+    }
+    seen = requests.get(server.base, params=guess, headers=bearer(writer)).json()
+    assert seen["total"] >= 1
+    patient = bearer(sign_in(server, "ali"))
+    for answer in (
+        requests.get(server.base, params=guess, headers=patient),
+        requests.post(f"{server.base}/_search", data=guess, headers=patient),
+        requests.get(f"{server.base}/MedicationRequest", params=guess, headers=patient),
+    ):
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["total"] == 0 and answer.json()["entry"] == []
 
 
 def test_prescriber_writes_what_the_scope_allows(secured: Any) -> None:

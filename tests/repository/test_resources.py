@@ -13,16 +13,7 @@ from fhir_server.validation import validate_resource
 
 @pytest.fixture
 def repo() -> Repository:
-    ids: dict[str, list[str]] = {}
-
-    def matcher(s, type_, query, limit):  # type: ignore[no-untyped-def]
-        # A tiny stand-in for search: identifier=value over what this test wrote.
-        value = dict(query).get("identifier", "")
-        return ids.get(value, [])[:limit]
-
-    r = Repository(validate_resource, matcher=matcher)
-    r.ids = ids  # type: ignore[attr-defined]
-    return r
+    return Repository(validate_resource)
 
 
 def patient(**extra: object) -> dict[str, object]:
@@ -104,15 +95,14 @@ def test_patch_refuses_invalid_result_and_id_change(store: SQLiteStore, repo: Re
 
 
 def test_conditional_create_none_one_many(store: SQLiteStore, repo: Repository) -> None:
-    ids: dict[str, list[str]] = repo.ids  # type: ignore[attr-defined]
     query = [("identifier", "x")]
+    marked = patient(identifier=[{"value": "x"}])
     with store.session(write=True) as s:
-        first = repo.create_if_none_exist(s, "Patient", patient(), query)
+        first = repo.create_if_none_exist(s, "Patient", marked, query)
         assert first.created
-        ids["x"] = [first.version.id]
-        second = repo.create_if_none_exist(s, "Patient", patient(gender="female"), query)
+        second = repo.create_if_none_exist(s, "Patient", {**marked, "gender": "female"}, query)
         assert not second.created and second.version.id == first.version.id
-        ids["x"] = [first.version.id, "other"]
+        repo.create(s, "Patient", marked)  # a second match
         with pytest.raises(FhirError) as many:
-            repo.create_if_none_exist(s, "Patient", patient(), query)
+            repo.create_if_none_exist(s, "Patient", marked, query)
     assert many.value.status == 412

@@ -35,7 +35,7 @@ def delete(store: SQLiteStore, type_: str, id_: str) -> None:
 def bundle(store: SQLiteStore, type_: str | None, params: list[tuple[str, str]], **kw: Any) -> dict[str, Any]:
     plan = parse_search(type_, params, **kw)
     with store.session() as session:
-        return search_bundle(session, plan, "http://test/fhir", f"/{type_ or ''}")
+        return search_bundle(plan, session.search(plan), "http://test/fhir", f"/{type_ or ''}")
 
 
 def ids(store: SQLiteStore, type_: str | None, query: str, **kw: Any) -> list[str]:

@@ -6,7 +6,7 @@ from search_helpers import ids, write
 from fhir_server.outcome import FhirError
 from fhir_server.search import (
     capability_search_params,
-    match,
+    match_plan,
     registry,
     reindex,
     search_includes,
@@ -15,6 +15,10 @@ from fhir_server.search import (
 from fhir_server.storage.sqlite import SQLiteStore
 
 NC = "http://noskhe.ir/fhir/sid/national-code"
+
+
+def match(s: Any, type_: str, query: list[tuple[str, str]], limit: int = 2) -> list[str]:
+    return [hit.id for hit in s.search(match_plan(type_, query, limit)).matches]
 
 
 def test_match_conditional(store: SQLiteStore) -> None:
