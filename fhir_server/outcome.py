@@ -44,6 +44,14 @@ def operation_outcome(issues: Iterable[Issue]) -> dict[str, Any]:
     return {"resourceType": "OperationOutcome", "issue": listed}
 
 
+_SEVERITY_ORDER = {"fatal": 0, "error": 1, "warning": 2, "information": 3}
+
+
+def most_severe_first(issues: Iterable[Issue]) -> list[Issue]:
+    """Errors before warnings (a refusal reads its reason first), otherwise in order."""
+    return sorted(issues, key=lambda i: _SEVERITY_ORDER.get(i.severity, 4))
+
+
 def has_errors(issues: Iterable[Issue]) -> bool:
     return any(i.severity in ("error", "fatal") for i in issues)
 

@@ -39,7 +39,6 @@ DROPPED = {
     "example",
     "meaningWhenMissing",
     "orderMeaning",
-    "isModifierReason",
 }
 
 NATIONAL_CODE_SUM = " + ".join(f"value.substring({i},1).toInteger()*{10 - i}" for i in range(9))

@@ -14,7 +14,8 @@ def classify(
     """(interaction code, resource reference or None) for a request under the FHIR base path."""
     parts = [p for p in path[len(base) :].split("/") if p]
     if parts and parts[-1].startswith("$"):
-        return "operation", "/".join(parts[:-1]) or None
+        # only an instance-level operation has a resource to refer to (a bare type is no reference)
+        return "operation", "/".join(parts[:-1]) if len(parts) == 3 else None
     if not parts:
         return _system(method, body)
     if "_history" in parts:

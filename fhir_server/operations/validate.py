@@ -8,7 +8,7 @@ from flask import Response, current_app, request
 
 from fhir_server.api.context import ctx
 from fhir_server.api.http import fhir_response, read_json_body, request_language
-from fhir_server.outcome import FhirError, Issue, error, has_errors, operation_outcome
+from fhir_server.outcome import FhirError, Issue, error, has_errors, most_severe_first, operation_outcome
 from fhir_server.validation.profiles import validate_against
 
 MODES = ("create", "update", "delete")
@@ -28,7 +28,7 @@ def validate_operation(type_: str | None, id_: str | None) -> Response:
         issues += _validate(resource, type_, profile)
         if mode == "update" and not _id_matches(resource, id_):
             issues.append(error("invalid", "For mode=update the id must match the URL", f"{type_}.id"))
-    return fhir_response(operation_outcome(issues))
+    return fhir_response(operation_outcome(most_severe_first(issues)))
 
 
 def _validate(resource: Any, type_: str, profile: str | None) -> list[Issue]:

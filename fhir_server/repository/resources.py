@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from fhir_server import authorization, search
-from fhir_server.outcome import FhirError, Issue, has_errors
+from fhir_server.outcome import FhirError, Issue, has_errors, most_severe_first
 from fhir_server.repository.meta import new_id, now_instant, stamp
 from fhir_server.repository.patch import apply_json_patch
 from fhir_server.repository.rules import WriteRule
@@ -281,11 +281,11 @@ class Repository:
         """Structure first (400), then the claimed or required profiles (422)."""
         issues = self.validate(resource, expected_type=type_)
         if has_errors(issues):
-            raise FhirError(400, issues)
+            raise FhirError(400, most_severe_first(issues))
         if self.profiles is not None:
             issues += self.profiles(resource)
             if has_errors(issues):
-                raise FhirError(422, issues)
+                raise FhirError(422, most_severe_first(issues))
         return tuple(issues)
 
     @staticmethod

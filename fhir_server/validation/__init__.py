@@ -10,7 +10,12 @@ required bindings (when the value set is enumerable), and extension structure.
 Issue codes (http://hl7.org/fhir/issue-type): ``structure`` (shape, JSON type, unknown
 element, cardinality max, empty/null), ``required`` (missing required element),
 ``value`` (bad primitive format or range), ``too-long``, ``code-invalid`` (required
-binding), ``invalid`` (resourceType problems, extension rule ext-1).
+binding), ``invalid`` (resourceType problems, extension rule ext-1, reference rules),
+``invariant`` (an R4 constraint: the diagnostics start with its key, ``per-1: ...``).
+
+A structurally valid resource then goes through the rule walk (walk.py): every R4
+invariant of the elements present (invariants/), the narrative rules (narrative.py) and
+the reference rules (references.py). Invariants of severity warning give warnings.
 Expressions are FHIRPath locations: ``Patient.name[0].given[1]``,
 ``Observation.value.ofType(Quantity).value``, ``Bundle.entry[0].resource.status``.
 """
@@ -20,15 +25,19 @@ from __future__ import annotations
 from fhir_server.outcome import Issue, error
 
 from .structure import validate_resource_at
+from .walk import check_rules
 
 __all__ = ["validate_resource"]
 
 
 def validate_resource(resource: object, *, expected_type: str | None = None) -> list[Issue]:
-    """Validate a parsed JSON resource; returns the issues found (all severity error)."""
+    """Validate a parsed JSON resource; returns the issues found (errors and warnings)."""
     issues: list[Issue] = []
     try:
         validate_resource_at(resource, None, issues, expected_type)
+        if not issues:
+            assert isinstance(resource, dict)
+            check_rules(resource, issues)
     except RecursionError:
         # JSON nested deeper than the interpreter allows: a hostile or broken body
         rtype = resource.get("resourceType") if isinstance(resource, dict) else None

@@ -1,9 +1,13 @@
-"""Compiled per-type lookup structures for the structural validator.
+"""Compiled per-type lookup structures for the structural validator and the rule walk.
 
 A ``Node`` is the set of JSON properties allowed in one JSON object: the root of a
 resource, a complex datatype, or an inline BackboneElement. Nodes are built lazily, once
 per process, from fhir_server.definitions; complex children point at shared datatype
 nodes, so a type's node is built once however often it is used.
+
+Each child also carries the rules evaluated where it is present (invariants, reference
+rules: element_rules.py), and ``walk`` marks the children whose values, or whose
+descendants, have any: the rule walk (walk.py) skips everything else.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from dataclasses import dataclass, field
 from fhir_server import definitions
 from fhir_server.definitions import PRIMITIVE_TYPES, ElementDef, TypeDef
 
-from .primitives import CHECKERS, Checker
+from .element_rules import Rule, element_rules, resource_rules
+from .primitives import CHECKERS, IDENTIFIER_VALUE, Checker
 
 PRIMITIVE, COMPLEX, RESOURCE = 0, 1, 2
 CODED_TYPES = frozenset({"Coding", "CodeableConcept"})
@@ -36,6 +41,9 @@ class Child:
     node: Node | None = None  # complex types
     codes: frozenset[str] | None = None  # required binding on a code
     system_codes: dict[str, frozenset[str]] | None = None  # required binding on Coding(s)
+    rules: tuple[Rule, ...] = ()  # invariants and reference rules of each value
+    fhir_type: str = ""  # the values' FHIR type, or the element path of a backbone element
+    walk: bool = False  # rules here or below: the rule walk visits it
 
 
 @dataclass(slots=True, eq=False)
@@ -48,6 +56,8 @@ class Node:
     required: list[tuple[tuple[str, ...], str, int]] = field(default_factory=list)
     is_resource: bool = False
     is_extension: bool = False
+    rules: tuple[Rule, ...] = ()  # a resource's own rules (dom-*, bdl-*...)
+    walk: bool = False  # some child is walked
 
 
 class _Builder:
@@ -89,6 +99,9 @@ class _Builder:
             node.children[el.name] = Child(
                 el.name, el.name, "BackboneElement", COMPLEX, el.many, el.max, None, node=target
             )
+            child = node.children[el.name]
+            child.rules = element_rules(td.elements[el.content_reference], None)
+            child.fhir_type = el.content_reference
             self._require(node, el, (el.name,), el.name)
             return
         if el.choices:
@@ -107,17 +120,20 @@ class _Builder:
     ) -> Child:
         if code in PRIMITIVE_TYPES:
             child = Child(name, label, code, PRIMITIVE, el.many, el.max, choice)
-            child.checker = CHECKERS[code]
+            child.checker = IDENTIFIER_VALUE if el.path == "Identifier.value" else CHECKERS[code]
             if el.binding is not None and code == "code":
                 child.codes = definitions.required_codes(el.binding)
+            child.rules, child.fhir_type = element_rules(el, code), code
             return child
         if code == "Resource":
-            return Child(name, label, code, RESOURCE, el.many, el.max, choice)
+            return Child(name, label, code, RESOURCE, el.many, el.max, choice, walk=True)
         child = Child(name, label, code, COMPLEX, el.many, el.max, choice)
         if self._index(td).get(el.path):  # inline BackboneElement / Element
             child.node = self.node(td.name, el.path)
+            child.rules, child.fhir_type = element_rules(el, None), el.path
         else:
             child.node = self.node(code)
+            child.rules, child.fhir_type = element_rules(el, code), _QUANTITIES.get(code, code)
         if el.binding is not None and code in CODED_TYPES:
             child.system_codes = definitions.required_codes_by_system(el.binding)
         return child
@@ -127,6 +143,36 @@ class _Builder:
         if el.min > 0:
             keys = tuple(k for name in names for k in (name, "_" + name))
             node.required.append((keys, label, el.min))
+
+
+# fhirpathpy knows the profiled quantities by their base type
+_QUANTITIES = {"SimpleQuantity": "Quantity", "MoneyQuantity": "Quantity"}
+
+
+def _mark_walks(root: Node) -> None:
+    """Set ``walk`` on every node and child reachable from root: a child is walked when
+    it has rules, holds resources, or leads to a walked node. Types are recursive, so
+    this iterates to a fixed point (flags only ever turn on)."""
+    nodes: list[Node] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        nodes.append(node)
+        stack.extend(c.node for c in node.children.values() if c.node is not None)
+    changed = True
+    while changed:
+        changed = False
+        for node in nodes:
+            for child in node.children.values():
+                walk = child.walk or bool(child.rules) or (child.node is not None and child.node.walk)
+                if walk and not child.walk:
+                    child.walk = changed = True
+                if walk and not node.walk:
+                    node.walk = changed = True
 
 
 def _base_type(suffix: str) -> str:
@@ -147,7 +193,10 @@ def resource_node(resource_type: str) -> Node:
     if resource_type not in definitions.resource_types():
         raise KeyError(resource_type)
     with _BUILD_LOCK:
-        return _BUILDER.node(resource_type)
+        node = _BUILDER.node(resource_type)
+        node.rules = resource_rules(resource_type)
+        _mark_walks(node)
+        return node
 
 
 @functools.cache

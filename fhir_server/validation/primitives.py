@@ -35,6 +35,12 @@ URI_RE = re.compile(r"\S*", re.ASCII)
 OID_RE = re.compile(r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+")
 UUID_RE = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 BASE64_RE = re.compile(r"[A-Za-z0-9+/=\s]+")
+# R4 strings: no code points below U+0020 but tab, LF and CR (datatypes.html#string)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# bidirectional overrides and isolates, refused in identifiers and codes: they make a
+# code or an identifier display as something else (Trojan Source, CVE-2021-42574)
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_NO_BIDI_KINDS = frozenset({"code", "id", "uri", "url", "canonical", "oid", "uuid", "identifier"})
 # the root is a div (not <divx>), whole: nothing before its start tag or after its end tag
 _DIV_RE = re.compile(r"<div(\s[^<>]*)?(/>|>.*</div\s*>)", re.DOTALL)
 
@@ -92,7 +98,7 @@ def _check_pattern(
         return _string_problem(value, kind, limit)
     if fullmatch(value) is None or (calendar and not _calendar_ok(value)):
         return ("value", f"Not a valid {kind}: {value[:100]!r}")
-    return None
+    return _text_problem(kind, value)
 
 
 def _plain(kind: str) -> Checker:
@@ -101,8 +107,21 @@ def _plain(kind: str) -> Checker:
 
 def _check_plain(kind: str, value: object) -> Problem:
     if type(value) is str and value and len(value) <= MAX_STRING_CHARS:
-        return None
+        return _text_problem(kind, value)
     return _string_problem(value, kind)
+
+
+def _text_problem(kind: str, value: str) -> Problem:
+    """R4 string rules every string-based primitive keeps: no control characters but
+    tab, LF and CR; no bidirectional overrides in identifiers and codes."""
+    control = _CONTROL_RE.search(value)
+    if control is not None:
+        return ("value", f"{kind} contains the control character U+{ord(control.group()):04X}")
+    if kind in _NO_BIDI_KINDS:
+        bidi = _BIDI_RE.search(value)
+        if bidi is not None:
+            return ("value", f"{kind} contains the bidirectional control character U+{ord(bidi.group()):04X}")
+    return None
 
 
 def check_boolean(value: object) -> Problem:
@@ -143,7 +162,7 @@ def check_xhtml(value: object) -> Problem:
     assert isinstance(value, str)
     if _DIV_RE.fullmatch(value.strip()) is None:
         return ("value", "Narrative.div must be an XHTML <div> element")
-    return None
+    return _text_problem("xhtml", value)
 
 
 CHECKERS: dict[str, Checker] = {
@@ -168,6 +187,10 @@ CHECKERS: dict[str, Checker] = {
     "time": _pattern("time", TIME_RE),
     "xhtml": check_xhtml,
 }
+
+
+# Identifier.value: a string under the identifier rules (no bidirectional overrides)
+IDENTIFIER_VALUE: Checker = _plain("identifier")
 
 
 def json_type(value: object) -> str:

@@ -42,10 +42,14 @@ def _loc(path: str | None) -> tuple[str, ...]:
     return (path,) if path else ()
 
 
+ELE_1 = "ele-1: All FHIR elements must have a @value or children"
+
+
 def check_object(obj: dict[str, object], node: Node, path: str, issues: list[Issue]) -> None:
     if not obj:
         issues.append(error("structure", "Empty object is not allowed", path))
         return
+
     children = node.children
     chosen: dict[str, str] | None = None
     for key, value in obj.items():
@@ -157,6 +161,8 @@ def _check_value(value: object, child: Child, path: str, step: str, issues: list
             return
         assert child.node is not None
         here = f"{path}.{step}"
+        if len(value) == 1 and "id" in value:
+            issues.append(_ele_1(here))
         check_object(value, child.node, here, issues)
         if child.system_codes is not None:
             _check_coded(value, child, here, issues)
@@ -210,21 +216,36 @@ def _check_companion(
                     error("structure", f"Expected a JSON object, found {json_type(item)}", f"{where}[{i}]")
                 )
             else:
+                if _id_only(item) and (type(values) is not list or i >= len(values) or values[i] is None):
+                    issues.append(_ele_1(f"{where}[{i}]"))
                 check_object(item, ext_node, f"{where}[{i}]", issues)
     elif type(value) is not dict:
         issues.append(
             error("structure", f"Expected a JSON object for {key}, found {json_type(value)}", where)
         )
     else:
+        if _id_only(value) and obj.get(name) is None:
+            issues.append(_ele_1(where))
         check_object(value, ext_node, where, issues)
+
+
+def _id_only(obj: dict[str, object]) -> bool:
+    return len(obj) == 1 and "id" in obj
+
+
+def _ele_1(path: str) -> Issue:
+    """ele-1 (hasValue() or children().count() > id.count()): empty objects are refused
+    as such; an element whose only child is its id breaks ele-1."""
+    return error("invariant", f"{ELE_1} (it has only an id)", path)
 
 
 def _check_extension(obj: dict[str, object], path: str, issues: list[Issue]) -> None:
     """ext-1: an extension has either nested extensions or a value[x], not both."""
     has_value = any(k.startswith("value") or k.startswith("_value") for k in obj)
     if has_value and "extension" in obj:
-        issues.append(
-            error("invalid", "An extension must have either extensions or value[x], not both", path)
-        )
+        issues.append(error("invariant", f"{EXT_1} (it has both)", path))
     elif not has_value and "extension" not in obj:
-        issues.append(error("invalid", "An extension must have either extensions or value[x]", path))
+        issues.append(error("invariant", f"{EXT_1} (it has neither)", path))
+
+
+EXT_1 = "ext-1: Must have either extensions or value[x], not both"

@@ -55,7 +55,8 @@ def test_messages_follow_accept_language(client: FlaskClient, ir_patient: dict[s
 
 
 def test_validate_with_profile_parameter(client: FlaskClient) -> None:
-    plain = {"resourceType": "Patient", "gender": "male"}
+    narrative = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">A man</div>'}
+    plain = {"resourceType": "Patient", "gender": "male", "text": narrative}
     assert client.post("/fhir/Patient/$validate", json=plain, headers=FHIR_JSON).json["issue"][0][
         "severity"
     ] == ("information")

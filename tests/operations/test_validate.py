@@ -6,13 +6,29 @@ from flask.testing import FlaskClient
 
 from tests.conftest import FHIR_JSON
 
+NARRATIVE = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">A man</div>'}
+
 
 def test_validate_valid_resource(client: FlaskClient) -> None:
+    patient = {"resourceType": "Patient", "gender": "male", "text": NARRATIVE}
+    r = client.post("/fhir/Patient/$validate", json=patient, headers=FHIR_JSON)
+    assert r.status_code == 200
+    assert r.json["issue"] == [{"severity": "information", "code": "informational", "diagnostics": "All OK"}]
+
+
+def test_validate_warns_about_a_resource_without_narrative(client: FlaskClient) -> None:
     r = client.post(
         "/fhir/Patient/$validate", json={"resourceType": "Patient", "gender": "male"}, headers=FHIR_JSON
     )
     assert r.status_code == 200
-    assert r.json["issue"] == [{"severity": "information", "code": "informational", "diagnostics": "All OK"}]
+    assert r.json["issue"] == [
+        {
+            "severity": "warning",
+            "code": "invariant",
+            "diagnostics": "dom-6: A resource should have narrative for robust management",
+            "expression": ["Patient"],
+        }
+    ]
 
 
 def test_validate_reports_errors_and_writes_nothing(client: FlaskClient) -> None:

@@ -25,14 +25,14 @@ def load(path: Path) -> dict[str, Any]:
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_is_valid(path: Path) -> None:
     resource = load(path)
-    assert validate_resource(resource) == []
+    assert [i for i in validate_resource(resource) if i.severity == "error"] == []
     assert resource["meta"]["profile"]
     assert validate_profiles(resource, require_ir=True) == []
 
 
 @pytest.mark.parametrize("path", CONFORMANCE, ids=lambda p: p.stem)
 def test_conformance_resource_is_structurally_valid(path: Path) -> None:
-    assert validate_resource(load(path)) == []
+    assert [i for i in validate_resource(load(path)) if i.severity == "error"] == []
 
 
 def test_every_profile_has_snapshot_example_and_page() -> None:

@@ -235,7 +235,8 @@ def test_audit_event_shapes() -> None:
         ("GET", "/fhir/Patient/_history", ("history-type", None)),
         ("GET", "/fhir/_history", ("history-system", None)),
         ("GET", "/fhir", ("search-system", None)),
-        ("POST", "/fhir/Patient/$validate", ("operation", "Patient")),
+        ("POST", "/fhir/Patient/$validate", ("operation", None)),
+        ("POST", "/fhir/Patient/1/$everything", ("operation", "Patient/1")),
         ("POST", "/fhir", ("transaction", None)),
     ],
 )

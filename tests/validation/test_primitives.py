@@ -303,4 +303,4 @@ def test_first_valid_values_pass_the_validator() -> None:
         "meta": {"lastUpdated": "0001-01-01T00:00:00+14:00"},
         "multipleBirthInteger": 2**31 - 1,
     }
-    assert validate_resource(patient) == []
+    assert [i for i in validate_resource(patient) if i.severity == "error"] == []

@@ -36,4 +36,6 @@ def test_fixtures_cover_the_server_types() -> None:
 def test_official_example_is_valid(path: Path) -> None:
     resource = orjson.loads(path.read_bytes())
     issues = validate_resource(resource, expected_type=resource["resourceType"])
-    assert issues == []
+    assert [i for i in issues if i.severity == "error"] == []
+    # the only warning an official example draws: dom-6, a resource without narrative
+    assert {i.diagnostics.split(":")[0] for i in issues if i.severity == "warning"} <= {"dom-6"}
