@@ -4,10 +4,13 @@
     .venv/bin/python bench/cycle_bench.py --http [--clients 4] [--seconds 20] [--store URL]
     .venv/bin/python bench/cycle_bench.py --cycles 200 [--store URL]     # in process, no HTTP
 
-`--http` starts the real server (gunicorn, 2 workers, `--no-auth`, signatures required)
-in a temp directory and drives it with `--clients` threads; it reports cycles/s, the p50
-and p99 of one cycle, and the p50/p99 of the pharmacy's lookup (open prescriptions by
-national code and tracking code, prescriber included) at the end, on what was written.
+`--http` starts the real server (granian, 2 workers x 8 threads, `--no-auth`, signatures
+required) in a temp directory and drives it with `--clients` threads; it reports cycles/s,
+the p50 and p99 of one cycle, server CPU ms per cycle and per request (the process tree's
+CPU time), the bare WSGI hello-world floor under the same HTTP server measured in the same
+run with wrk (requests/s of the cycle's 5 requests against it), and the p50/p99 of the
+pharmacy's lookup (open prescriptions by national code and tracking code, prescriber
+included) at the end, on what was written. Target (issue 14, 2 cores): >= 150 cycles/s.
 Not a test. Each cycle uses a new patient, so duplicate checks never refuse it.
 """
 
@@ -28,6 +31,7 @@ from typing import Any
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tests.eprescription.cycle_helpers import (
     NATIONAL,
@@ -41,6 +45,7 @@ from tests.eprescription.cycle_helpers import (
 )
 
 H = {"Content-Type": "application/fhir+json"}
+REQUESTS_PER_CYCLE = 5  # PUT Patient, POST Encounter, $prescribe, two dispenses
 
 
 def national_code(n: int) -> str:
@@ -126,12 +131,36 @@ def lookups(call: Any, found: list[tuple[str, str]], n: int) -> list[float]:
     return times
 
 
+def floor(args: argparse.Namespace, workdir: Path) -> dict[str, Any] | None:
+    """The bare WSGI hello-world under the same HTTP server and settings, driven by wrk for
+    5 s in this run (None without wrk): the figure the cycle rate is compared to."""
+    import shutil
+    from types import SimpleNamespace
+
+    import rest_bench
+
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    server = rest_bench.floor_server("granian", args.workers, args.threads, workdir)
+    opts = SimpleNamespace(wrk_threads=2, connections=16, duration=5)
+    try:
+        server.start()
+        result, _ = rest_bench.run_wrk(wrk, opts, server, "hello", [])
+    finally:
+        server.stop()
+    return {"requests_per_s": result.requests_per_s, "cpu_ms_per_request": result.cpu_ms_per_request}
+
+
 def run_http(args: argparse.Namespace, key: dict[str, Any]) -> dict[str, Any]:
+    from rest_bench import tree_cpu_seconds
+
     from tests.conftest import RunningServer
 
     os.environ["NOSKHE_ACCEPT_UNSIGNED"] = "0"
-    extra = ["--no-auth", *(["--store", args.store] if args.store else [])]
+    extra = ["--no-auth", "--threads", str(args.threads), *(["--store", args.store] if args.store else [])]
     with tempfile.TemporaryDirectory() as tmp:
+        hello = floor(args, Path(tmp))
         server = RunningServer(Path(tmp), *extra, workers=args.workers)
         try:
             call = Http(server.base)
@@ -151,11 +180,12 @@ def run_http(args: argparse.Namespace, key: dict[str, Any]) -> dict[str, Any]:
                         latencies.append((time.perf_counter() - started) * 1000)
                         found.append(done)
 
-            started = time.perf_counter()
+            started, cpu0 = time.perf_counter(), tree_cpu_seconds(server.proc.pid)
             with ThreadPoolExecutor(args.clients) as pool:
                 for f in [pool.submit(worker) for _ in range(args.clients)]:
                     f.result()
             elapsed = time.perf_counter() - started
+            cpu = tree_cpu_seconds(server.proc.pid) - cpu0
             lookup = lookups(call, found, 300)
         finally:
             server.stop()
@@ -166,6 +196,17 @@ def run_http(args: argparse.Namespace, key: dict[str, Any]) -> dict[str, Any]:
         "clients": args.clients,
         "cycles": len(latencies),
         "cycles_per_s": round(len(latencies) / elapsed, 1),
+        "requests_per_cycle": REQUESTS_PER_CYCLE,
+        "server_cpu_ms_per_cycle": round(cpu * 1000 / max(len(latencies), 1), 2),
+        "server_cpu_ms_per_request": round(cpu * 1000 / max(len(latencies), 1) / REQUESTS_PER_CYCLE, 3),
+        "floor": hello,
+        "requests_per_s_vs_floor": (
+            round(len(latencies) * REQUESTS_PER_CYCLE / elapsed / hello["requests_per_s"], 4)
+            if hello
+            else None
+        ),
+        "nproc": os.cpu_count(),
+        "target_cycles_per_s": 150,
         "cycle_ms": {"p50": round(percentile(latencies, 50), 1), "p99": round(percentile(latencies, 99), 1)},
         "lookup_ms": {
             "p50": round(statistics.median(lookup), 2),
@@ -204,7 +245,8 @@ def main() -> None:
     ap.add_argument("--cycles", type=int, default=200, help="in process: how many cycles")
     ap.add_argument("--seconds", type=float, default=20, help="over HTTP: how long")
     ap.add_argument("--clients", type=int, default=4, help="over HTTP: concurrent clients")
-    ap.add_argument("--workers", type=int, default=2, help="over HTTP: gunicorn workers")
+    ap.add_argument("--workers", type=int, default=2, help="over HTTP: worker processes")
+    ap.add_argument("--threads", type=int, default=8, help="over HTTP: request threads per worker")
     ap.add_argument("--store", default=None, help="mongodb://... (default: SQLite in a temp dir)")
     args = ap.parse_args()
     key = new_key()
