@@ -182,9 +182,11 @@ def type_operation(type_: str, id_: str) -> Response:
 @bp.put("/<type_>/<id_>")
 def update(type_: str, id_: str) -> Response:
     check_type(type_)
-    resource = read_json_body()
+    resource, repo, if_match = read_json_body(), ctx().repo, _if_match()
+    # Validated (and, for types without workflow rules, indexed) before the write lock.
+    prepared = repo.prepare_update(type_, id_, resource)
     with ctx().store.session(write=True) as s:
-        result = ctx().repo.update(s, type_, id_, resource, _if_match())
+        result = repo.update(s, type_, id_, resource, if_match, prepared=prepared)
     return write_response(result)
 
 

@@ -43,6 +43,14 @@ class PreparedCreate:
 
 
 @dataclass(frozen=True)
+class PreparedUpdate:
+    """An update checked before its write session (see `Repository.prepare_update`)."""
+
+    warnings: tuple[Issue, ...]
+    index: list[Any] | None  # None: extracted in the session, after the workflow rules
+
+
+@dataclass(frozen=True)
 class WriteResult:
     version: ResourceVersion
     created: bool  # 201 rather than 200
@@ -187,22 +195,39 @@ class Repository:
             return WriteResult(self.read(s, type_, found[0]), created=False)
         return self.create(s, type_, resource, id_=id_)
 
-    def update(
-        self, s: StoreSession, type_: str, id_: str, resource: Any, if_match: int | None = None
-    ) -> WriteResult:
+    def prepare_update(self, type_: str, id_: str, resource: Any) -> PreparedUpdate:
+        """What an update needs no store for, done before its write session: the id check,
+        the type-level permission, validation, and (when no workflow rule is about the type,
+        so nothing will change the resource inside) the index entries. Everything decided
+        against stored data (If-Match, compartment access, no-op) is done in the session."""
         if isinstance(resource, dict) and resource.get("id") != id_:
             raise FhirError.of(
                 400, "invalid", f"The resource id must equal the id in the URL ({id_})", f"{type_}.id"
             )
         authorization.current().require("update", type_)
         warnings = self._check(resource, type_)
+        index = None if self.rules.get(type_) else self.indexer(resource)
+        return PreparedUpdate(warnings, index)
+
+    def update(
+        self,
+        s: StoreSession,
+        type_: str,
+        id_: str,
+        resource: Any,
+        if_match: int | None = None,
+        *,
+        prepared: PreparedUpdate | None = None,
+    ) -> WriteResult:
+        prepared = prepared or self.prepare_update(type_, id_, resource)
+        warnings = prepared.warnings
         current = s.current(type_, id_)
         self._check_if_match(current, if_match)
         _check_access(s, "update", current)
         if current is not None and current.body is not None and _same_content(current.body, resource):
             return WriteResult(current, created=False, warnings=warnings)
         expected = current.version if current else None
-        result = self._write(s, type_, id_, resource, expected, "PUT", warnings)
+        result = self._write(s, type_, id_, resource, expected, "PUT", warnings, prepared.index)
         if current is not None and current.deleted:  # re-created after a delete
             return WriteResult(result.version, created=True, warnings=result.warnings)
         return result
@@ -307,13 +332,16 @@ class Repository:
         expected: int | None,
         method: str,
         warnings: Sequence[Issue],
+        index: list[Any] | None = None,
     ) -> WriteResult:
+        """`index`: entries extracted before the session (no rule may change the resource)."""
         version = (expected or 0) + 1
         last_updated = now_instant()
         stored = stamp(resource, id_, version, last_updated)
         warnings = [*warnings, *self._apply_rules(s, stored, expected)]
         rv = ResourceVersion(type_, id_, version, last_updated, False, orjson.dumps(stored), method)
-        return self._store(s, rv, stored, self.indexer(stored), expected, warnings)
+        entries = self.indexer(stored) if index is None else index
+        return self._store(s, rv, stored, entries, expected, warnings)
 
     def _store(
         self,
