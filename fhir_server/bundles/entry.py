@@ -14,9 +14,11 @@ from fhir_server import search
 from fhir_server.outcome import FhirError, Issue, operation_outcome
 from fhir_server.repository import Repository, WriteResult
 from fhir_server.repository.meta import etag, parse_etag
+from fhir_server.repository.resources import PreparedCreate, PreparedUpdate
 from fhir_server.storage.base import ResourceVersion, StoreSession
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+Prepared = PreparedCreate | PreparedUpdate
 
 
 @dataclass
@@ -107,28 +109,36 @@ def error_entry(error: FhirError) -> dict[str, Any]:
 
 
 def execute(
-    s: StoreSession, repo: Repository, req: EntryRequest, base_url: str, prefer: str
+    s: StoreSession,
+    repo: Repository,
+    req: EntryRequest,
+    base_url: str,
+    prefer: str,
+    prepared: Prepared | None = None,
 ) -> dict[str, Any]:
-    """Run one entry in session `s`; the response entry (without fullUrl for reads)."""
+    """Run one entry in session `s`; the response entry (without fullUrl for reads).
+    `prepared`: what was checked for the entry before the session."""
     if req.method in ("GET", "HEAD"):
         return _read_entry(s, repo, req, base_url)
     if req.method == "DELETE":
         return _delete_entry(s, repo, req)
-    result = _write(s, repo, req)
+    result = _write(s, repo, req, prepared)
     entry = write_entry(result, prefer)
     entry["fullUrl"] = f"{base_url}/{result.version.type}/{result.version.id}"
     return entry
 
 
-def _write(s: StoreSession, repo: Repository, req: EntryRequest) -> WriteResult:
+def _write(s: StoreSession, repo: Repository, req: EntryRequest, prepared: Prepared | None) -> WriteResult:
     if req.method == "POST":
         if req.if_none_exist:
             return repo.create_if_none_exist(s, req.type, req.resource, req.if_none_exist, id_=req.id)
-        return repo.create(s, req.type, req.resource, id_=req.id)
+        created = prepared if isinstance(prepared, PreparedCreate) else None
+        return repo.create(s, req.type, req.resource, id_=req.id, prepared=created)
     if req.method == "PUT":
         if req.id is None:
             return repo.conditional_update(s, req.type, req.query, req.resource, req.if_match)
-        return repo.update(s, req.type, req.id, req.resource, req.if_match)
+        updated = prepared if isinstance(prepared, PreparedUpdate) else None
+        return repo.update(s, req.type, req.id, req.resource, req.if_match, prepared=updated)
     if req.resource is None or not _is_json_patch(req.resource):
         raise FhirError.of(400, "not-supported", "PATCH entries need a Binary with a JSON Patch", req.where)
     operations = _json_patch_operations(req.resource)

@@ -27,7 +27,7 @@ def assign_identities(s: StoreSession, repo: Repository, reqs: list[EntryRequest
                 raise FhirError.of(
                     412, "multiple-matches", "ifNoneExist matched several resources", req.where
                 )
-            req.id = found[0] if found else new_id()
+            req.id = found[0] if found else (req.id or new_id())  # kept if assigned before
         elif req.method == "PUT" and req.id is None:
             found = repo.match(s, req.type, req.query)
             if len(found) > 1:
@@ -43,16 +43,22 @@ def assign_identities(s: StoreSession, repo: Repository, reqs: list[EntryRequest
     return mapping
 
 
+class NeedsStore(Exception):
+    """A conditional reference, resolved without a store session."""
+
+
 def rewrite_references(
-    s: StoreSession, repo: Repository, reqs: list[EntryRequest], mapping: dict[str, str]
+    s: StoreSession | None, repo: Repository, reqs: list[EntryRequest], mapping: dict[str, str]
 ) -> None:
+    """Every reference to a bundle entry (or, in a session, a conditional one) → Type/id.
+    Rewriting what was rewritten already changes nothing."""
     for req in reqs:
         if isinstance(req.resource, dict):
             req.resource = _rewrite(s, repo, req, req.resource, mapping)
 
 
 def _rewrite(
-    s: StoreSession, repo: Repository, req: EntryRequest, value: Any, mapping: dict[str, str]
+    s: StoreSession | None, repo: Repository, req: EntryRequest, value: Any, mapping: dict[str, str]
 ) -> Any:
     if isinstance(value, dict):
         out = {}
@@ -69,13 +75,17 @@ def _rewrite(
     return value
 
 
-def _resolve(s: StoreSession, repo: Repository, req: EntryRequest, ref: str, mapping: dict[str, str]) -> str:
+def _resolve(
+    s: StoreSession | None, repo: Repository, req: EntryRequest, ref: str, mapping: dict[str, str]
+) -> str:
     if ref in mapping:
         return mapping[ref]
     if ref.startswith(("urn:uuid:", "urn:oid:")):
         raise FhirError.of(400, "not-found", f"Reference {ref} matches no fullUrl in the bundle", req.where)
     type_, sep, query = ref.partition("?")
     if sep and "/" not in type_:
+        if s is None:
+            raise NeedsStore(ref)
         found = repo.match(s, type_, parse_qsl(query, keep_blank_values=True))
         if len(found) != 1:
             raise FhirError.of(

@@ -32,13 +32,14 @@ Query = list[tuple[str, str]]
 
 @dataclass(frozen=True)
 class PreparedCreate:
-    """A new resource validated, stamped and indexed before its write session."""
+    """A new resource validated (and, unless a workflow rule concerns it, stamped and
+    indexed) before its write session."""
 
     id: str
     last_updated: str
-    stored: dict[str, Any]
-    body: bytes
-    index: list[Any]
+    stored: dict[str, Any] | None  # None: a workflow rule completes it in the session
+    body: bytes | None
+    index: list[Any] | None
     warnings: tuple[Issue, ...]
 
 
@@ -163,26 +164,30 @@ class Repository:
         `prepared` (from `prepare_create`, done before the session) skips the work that
         needs no store, so it is not done while the store's write lock is held."""
         authorization.current().require("create", type_)
-        if prepared is not None:
+        if prepared is not None and prepared.stored is not None:
+            assert prepared.body is not None and prepared.index is not None
             rv = ResourceVersion(type_, prepared.id, 1, prepared.last_updated, False, prepared.body, "POST")
             return self._store(s, rv, prepared.stored, prepared.index, None, prepared.warnings)
+        if prepared is not None:  # validated; a workflow rule completes it here
+            return self._write(s, type_, prepared.id, resource, None, "POST", prepared.warnings)
         warnings = self._check(resource, type_)
         return self._write(s, type_, id_ or new_id(), resource, None, "POST", warnings)
 
-    def prepare_create(self, type_: str, resource: Any) -> PreparedCreate | None:
-        """Validate, stamp and index a new resource outside any session.
+    def prepare_create(self, type_: str, resource: Any, id_: str | None = None) -> PreparedCreate | None:
+        """Validate, stamp and index a new resource outside any session (None: not an object).
 
-        None when a workflow rule concerns the resource: it may change it inside the
-        transaction, so everything is done there."""
+        When a workflow rule concerns the resource it may change it inside the session:
+        then only the validation is done here, and the rest in the session."""
         authorization.current().require("create", type_)
-        if not isinstance(resource, dict) or any(r.concerns_new(resource) for r in self.rules.get(type_, ())):
+        if not isinstance(resource, dict):
             return None
         warnings = self._check(resource, type_)
+        id_ = id_ or new_id()
         last_updated = now_instant()
-        stored = stamp(resource, new_id(), 1, last_updated)
-        return PreparedCreate(
-            stored["id"], last_updated, stored, orjson.dumps(stored), self.indexer(stored), warnings
-        )
+        if any(r.concerns_new(resource) for r in self.rules.get(type_, ())):
+            return PreparedCreate(id_, last_updated, None, None, None, warnings)
+        stored = stamp(resource, id_, 1, last_updated)
+        return PreparedCreate(id_, last_updated, stored, orjson.dumps(stored), self.indexer(stored), warnings)
 
     def create_if_none_exist(
         self, s: StoreSession, type_: str, resource: Any, query: Query, *, id_: str | None = None

@@ -1,0 +1,102 @@
+"""What needs no store is done before a write takes the store's write lock: validation
+(and, without workflow rules, stamping and indexing) of creates, updates and the entries
+of a transaction bundle. Checked by watching, at each validation, whether this process's
+group-commit writer has a unit open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from fhir_server.app import create_app
+from fhir_server.config import Settings
+from fhir_server.storage.sqlite import SQLiteStore
+from tests.conftest import FHIR_JSON
+
+
+@pytest.fixture
+def watched(tmp_path: Path) -> tuple[FlaskClient, list[str]]:
+    """A client, and for every validation: 'locked' or 'free'."""
+    app = create_app(Settings(data_dir=tmp_path, auth=False))
+    ctx, store = app.extensions["noskhe"], app.extensions["noskhe"].store
+    assert isinstance(store, SQLiteStore)
+    seen: list[str] = []
+    validate, indexer = ctx.repo.validate, ctx.repo.indexer
+
+    def state() -> str:
+        writer = store._writer
+        return "locked" if writer is not None and writer.owner is not None else "free"
+
+    def watched_validate(resource: Any, **kw: Any) -> Any:
+        seen.append(f"validate:{state()}")
+        return validate(resource, **kw)
+
+    def watched_indexer(resource: Any) -> Any:
+        seen.append(f"index:{state()}")
+        return indexer(resource)
+
+    ctx.repo.validate, ctx.repo.indexer = watched_validate, watched_indexer
+    return app.test_client(), seen
+
+
+def test_create_and_update_validate_and_index_before_the_lock(
+    watched: tuple[FlaskClient, list[str]],
+) -> None:
+    client, seen = watched
+    r = client.post("/fhir/Patient", json={"resourceType": "Patient", "gender": "female"}, headers=FHIR_JSON)
+    assert r.status_code == 201
+    pid = r.get_json()["id"]
+    changed = {"resourceType": "Patient", "id": pid, "gender": "male"}
+    r = client.put(f"/fhir/Patient/{pid}", json=changed, headers=FHIR_JSON)
+    assert r.status_code == 200 and r.get_json()["meta"]["versionId"] == "2"
+    assert seen == ["validate:free", "index:free"] * 2
+
+
+def test_a_plain_transaction_is_checked_before_the_lock(watched: tuple[FlaskClient, list[str]]) -> None:
+    client, seen = watched
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:11111111-1111-4111-8111-111111111111",
+                "resource": {"resourceType": "Patient", "name": [{"family": "Outside"}]},
+                "request": {"method": "POST", "url": "Patient"},
+            },
+            {
+                "resource": {
+                    "resourceType": "Observation",
+                    "status": "final",
+                    "code": {"text": "weight"},
+                    "subject": {"reference": "urn:uuid:11111111-1111-4111-8111-111111111111"},
+                },
+                "request": {"method": "POST", "url": "Observation"},
+            },
+        ],
+    }
+    r = client.post("/fhir", json=bundle, headers=FHIR_JSON)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    locations = [e["response"]["location"] for e in r.get_json()["entry"]]
+    observation = client.get("/fhir/" + locations[1].split("/_history")[0]).get_json()
+    assert observation["subject"]["reference"] == locations[0].split("/_history")[0]
+    # The Bundle itself, then each entry: validated and indexed, none under the lock.
+    assert seen == ["validate:free", *["validate:free", "index:free"] * 2]
+
+
+def test_a_conditional_transaction_is_done_in_the_session(watched: tuple[FlaskClient, list[str]]) -> None:
+    client, seen = watched
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "resource": {"resourceType": "Patient", "gender": "other"},
+                "request": {"method": "POST", "url": "Patient", "ifNoneExist": "gender=other"},
+            }
+        ],
+    }
+    assert client.post("/fhir", json=bundle, headers=FHIR_JSON).status_code == 200
+    assert seen == ["validate:free", "validate:locked", "index:locked"]  # the Bundle, then the entry
