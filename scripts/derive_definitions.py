@@ -16,7 +16,9 @@ re-running is cheap. Output (plain, compact JSON, committed to the repository):
                            derive_core_terminology; also needs hl7.fhir.r4.expansions@4.0.1)
 
 ``--examples`` also copies a few small official examples per type into
-tests/fixtures/r4-examples/ (used by tests without network access).
+tests/fixtures/r4-examples/, and every example of the prescription-related types into
+tests/fixtures/r4-prescription-examples.json (the validation corpus's valid half), for
+tests without network access.
 
 Usage: python scripts/derive_definitions.py [--package-dir DIR] [--cache DIR] [--examples]
 """
@@ -479,6 +481,34 @@ def write_core_terminology(resources: list[dict[str, Any]]) -> None:
     )
 
 
+# every official example of these types is in the validation corpus (valid half)
+PRESCRIPTION_TYPES = (
+    "MedicationRequest",
+    "MedicationDispense",
+    "ServiceRequest",
+    "Medication",
+    "Patient",
+    "Practitioner",
+    "PractitionerRole",
+    "Organization",
+    "Coverage",
+    "Encounter",
+)
+
+
+def copy_prescription_examples(package_dir: Path) -> None:
+    """All examples of the prescription-related types, as one file: name -> resource."""
+    out = {}
+    for rtype in PRESCRIPTION_TYPES:
+        for path in sorted(package_dir.glob(f"{rtype}-*.json")):
+            resource = load_json(path)
+            if resource.get("resourceType") == rtype:
+                out[path.name] = resource
+    target = ROOT / "tests" / "fixtures" / "r4-prescription-examples.json"
+    target.write_text(json.dumps(out, ensure_ascii=False, indent=0), encoding="utf-8")
+    print(f"wrote {len(out)} examples to {target.relative_to(ROOT)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--package-dir", type=Path, help="an already unpacked package/ folder")
@@ -518,6 +548,7 @@ def main() -> None:
     write_core_terminology(derive_core_terminology(package_dir, fetch_expansions(args.cache)))
     if args.examples:
         copy_examples(package_dir)
+        copy_prescription_examples(package_dir)
 
 
 if __name__ == "__main__":
