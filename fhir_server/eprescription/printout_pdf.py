@@ -12,11 +12,20 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from fhir_server.eprescription.printout import Printout, fa_digits, qr_png
+from fhir_server.eprescription.printout import QR_BORDER, Printout, fa_digits, qr_code, qr_png
 
 FONTS = Path(__file__).parent / "fonts"
 FONT = "Vazirmatn"
-COLUMNS = (("ردیف", 10), ("شرح", 46), ("تعداد", 26), ("دستور مصرف", 32), ("وضعیت", 18))
+COLUMNS = (
+    ("ردیف", 10),
+    ("شرح", 30),
+    ("کد", 17),
+    ("تعداد", 20),
+    ("دستور مصرف", 25),
+    ("سهم بیمه / بیمار", 18),
+    ("وضعیت", 13),
+)
+QR_SYMBOL_MM = 26  # the printed symbol's side, quiet zone not counted (pharmacy scanners: >= 25 mm)
 
 
 def _new_pdf(p: Printout) -> FPDF:
@@ -43,19 +52,22 @@ def _line(pdf: FPDF, label: str, value: str, size: float = 10, bold_value: bool 
 
 def _header(pdf: FPDF, p: Printout) -> None:
     top = pdf.get_y()
-    pdf.image(io.BytesIO(qr_png(p.prescription_id)), x=pdf.l_margin, y=top, w=28, h=28)
+    modules = qr_code(p.qr_text).symbol_size(scale=1, border=0)[0]
+    side = QR_SYMBOL_MM * (modules + 2 * QR_BORDER) / modules  # the image includes the quiet zone
+    pdf.image(io.BytesIO(qr_png(p.qr_text)), x=pdf.l_margin, y=top, w=side, h=side)
     pdf.set_font(FONT, "B", 14)
     pdf.cell(0, 9, f"نسخه الکترونیک {p.type_label}", new_x="LMARGIN", new_y="NEXT", align="R")
     _line(pdf, "شماره نسخه", p.prescription_id, 11, True)
     _line(pdf, "کد رهگیری", p.tracking, 13, True)
-    pdf.set_y(max(pdf.get_y(), top + 30))
+    pdf.set_y(max(pdf.get_y(), top + side + 2))
 
 
 def _details(pdf: FPDF, p: Printout) -> None:
-    _line(pdf, "تاریخ صدور", p.issued)
-    _line(pdf, "اعتبار تا", p.expires)
+    _line(pdf, "مرکز درمانی", p.clinic)
+    _line(pdf, "تاریخ صدور", f"{p.issued} - اعتبار تا {p.expires}")
     _line(pdf, "بیمار", f"{p.patient} - کد ملی {p.national_code}")
-    _line(pdf, "پزشک", f"{p.prescriber} - نظام پزشکی {fa_digits(p.council_number)}")
+    _line(pdf, "سن و جنس", f"{p.age} - {p.sex}")
+    _line(pdf, "پزشک", f"{p.prescriber} - نظام پزشکی {p.council_number}")
     _line(pdf, "بیمه", p.insurer)
     pdf.ln(2)
 
@@ -63,13 +75,13 @@ def _details(pdf: FPDF, p: Printout) -> None:
 def _table(pdf: FPDF, p: Printout) -> None:
     # Right to left: the first column is drawn at the right edge.
     widths = tuple(w for _, w in reversed(COLUMNS))
-    pdf.set_font(FONT, "", 9)
+    pdf.set_font(FONT, "", 8)
     with pdf.table(col_widths=widths, text_align="RIGHT", line_height=6) as table:
         header = table.row()
         for label, _ in reversed(COLUMNS):
             header.cell(label)
         for n, row in enumerate(p.rows, 1):
-            cells = (fa_digits(n), row.name, row.amount, row.instructions, row.status)
+            cells = (fa_digits(n), row.name, row.code, row.amount, row.instructions, row.shares, row.status)
             line = table.row()
             for text in reversed(cells):
                 line.cell(text)

@@ -15,6 +15,7 @@ from flask import Response, current_app, request
 from fhir_server.api.context import ctx
 from fhir_server.eprescription import items
 from fhir_server.eprescription.config import EPrescriptionConfig
+from fhir_server.eprescription.messages import issue
 from fhir_server.eprescription.policy import load_policy
 from fhir_server.eprescription.printout import build, to_html
 from fhir_server.eprescription.printout_pdf import to_pdf
@@ -25,7 +26,7 @@ from fhir_server.storage.base import StoreSession
 
 def printout_operation(type_: str | None, id_: str | None) -> Response:
     if request.method != "GET":
-        raise FhirError.of(405, "not-supported", "$printout is a GET")
+        raise FhirError(405, [issue("error", "not-supported", "printout-get")])
     with ctx().store.session() as s:
         found = _items(s, type_, id_)
         for item in found:  # 403 unless the token may read each item
@@ -42,7 +43,7 @@ def _wants_pdf() -> bool:
     fmt = request.args.get("format")
     if fmt:
         if fmt not in ("pdf", "html"):
-            raise FhirError.of(400, "invalid", "format is pdf or html")
+            raise FhirError(400, [issue("error", "invalid", "printout-format")])
         return fmt == "pdf"
     accept = request.headers.get("Accept", "")
     return "application/pdf" in accept and "text/html" not in accept
@@ -53,17 +54,17 @@ def _items(s: StoreSession, type_: str | None, id_: str | None) -> list[dict[str
         item = read(s, type_, id_)
         rx = items.group_value(item) if items.is_eprescription(item) and item else None
         if rx is None:
-            raise FhirError.of(404, "not-found", f"{type_}/{id_} is not a known e-prescription item")
+            raise FhirError(404, [issue("error", "not-found", "printout-item-unknown", ref=f"{type_}/{id_}")])
     else:
         rx = request.args.get("prescription")
     if not rx:
-        raise FhirError.of(400, "invalid", "Name the prescription: [type]/[id]/$printout or ?prescription=ID")
+        raise FhirError(400, [issue("error", "invalid", "printout-which")])
     repo = ctx().repo
     found = find(repo, s, "MedicationRequest", [("prescription", rx)]) + find(
         repo, s, "ServiceRequest", [("requisition", rx)]
     )
     if not found:
-        raise FhirError.of(404, "not-found", f"Prescription {rx} is not known")
+        raise FhirError(404, [issue("error", "not-found", "printout-unknown", rx=rx)])
     return sorted(found, key=lambda i: (i["resourceType"], str(i.get("id"))))
 
 
