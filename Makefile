@@ -14,8 +14,9 @@ $(BIN)/fhir-server: setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,mongo]'
 	touch $@
 
+# Authorization on, demo data and accounts; `make run EXTRA=--no-auth` for raw API work.
 run: $(BIN)/fhir-server
-	$(BIN)/fhir-server serve --host $(HOST) --port $(PORT) --data $(DATA) --no-auth --seed
+	$(BIN)/fhir-server serve --host $(HOST) --port $(PORT) --data $(DATA) --seed $(EXTRA)
 
 test: $(BIN)/fhir-server
 	$(BIN)/ruff check .

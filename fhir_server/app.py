@@ -27,6 +27,7 @@ from fhir_server.repository import Repository
 from fhir_server.repository.rules import WriteRule
 from fhir_server.search.custom import load_custom_search_parameters
 from fhir_server.search.valuesets import use_expander, value_set_codes
+from fhir_server.site import register_site
 from fhir_server.storage import open_store
 from fhir_server.storage.base import Store
 from fhir_server.validation import validate_resource
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     register_error_handlers(app)
     register_eprescription(app)
     app.register_blueprint(fhir_routes)
+    register_site(app)
     _health_routes(app, store)
     logging.getLogger("noskhe").setLevel(logging.INFO)
     return app

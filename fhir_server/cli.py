@@ -33,8 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--base-url", default=None, help="public FHIR base URL")
     serve.add_argument("--seed", action="store_true", help="load the demo resources first")
 
-    seed = sub.add_parser("seed", help="load the demo resources")
+    seed = sub.add_parser("seed", help="load the demo data, the sample app's client and demo accounts")
     _add_store_args(seed)
+    seed.add_argument(
+        "--base-url",
+        default=None,
+        help="FHIR base URL the sample app is served from (default: loopback 8080)",
+    )
 
     reindex = sub.add_parser("reindex", help="rebuild the search indexes")
     _add_store_args(reindex)
@@ -65,14 +70,17 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"fhir-server: {exc}", file=sys.stderr)
             return 2
+        base = _public_base(settings)
         if args.seed:
-            _seed(settings)
+            _seed(settings, base)
+        _banner(settings, base, args.seed)
         from fhir_server.serve import serve
 
         serve(settings, args.workers, args.threads)
         return 0
     if args.command == "seed":
-        _seed(settings)
+        settings.base_url = args.base_url or settings.base_url
+        _seed(settings, _public_base(settings))
         return 0
     if args.command == "reindex":
         return _reindex(settings, args.type)
@@ -93,14 +101,42 @@ def _terminology_import(settings: Settings, path: Path) -> int:
         store.close()
 
 
-def _seed(settings: Settings) -> None:
-    from fhir_server.demo import load_demo
-    from fhir_server.storage import open_store
+def _public_base(settings: Settings) -> str:
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return (settings.base_url or f"http://{host}:{settings.port}/fhir").rstrip("/")
 
-    store = open_store(settings.data_dir, settings.store_url)
-    count = load_demo(store)
-    store.close()
-    print(f"seeded {count} demo resources into {settings.data_dir}")
+
+def _seed(settings: Settings, base: str) -> None:
+    from fhir_server.demo import seed
+
+    seeded = seed(settings.data_dir, settings.store_url, base)
+    rx = seeded.prescription
+    print(f"seeded {seeded.resources} demo resources and prescription {rx} into {settings.data_dir}")
+
+
+def _banner(settings: Settings, base: str, demo: bool) -> None:
+    """What a newcomer needs on first run: where to look, who to sign in as, a token for curl."""
+    from fhir_server.demo import DEMO_PASSWORD, DEMO_USERS
+
+    root = base.removesuffix("/fhir")
+    prog = sys.argv[0] if sys.argv[0].endswith("fhir-server") else "fhir-server"
+    lines = [f"Noskhe: open {root}/  (FHIR base {base})"]
+    if not settings.auth:
+        lines.append("  authorization is OFF (--no-auth, loopback only): every FHIR call is allowed")
+    if demo:
+        users = ", ".join(f"{name} ({role})" for name, (role, _, _) in DEMO_USERS.items())
+        lines += [
+            f"  sample SMART app: {root}/apps/sample/launch.html?iss={base}",
+            f"  demo users, password {DEMO_PASSWORD}: {users}",
+        ]
+    if settings.auth:
+        data = settings.data_dir
+        lines += [
+            "  a token for curl (this machine only):",
+            f"    TOKEN=$({prog} token --data {data} --user dr.ahmadi)",
+            f'    curl -H "Authorization: Bearer $TOKEN" {base}/Patient',
+        ]
+    print("\n".join(lines), flush=True)
 
 
 def _reindex(settings: Settings, type_: str | None) -> int:

@@ -1,4 +1,4 @@
-"""`fhir-server clients ...`, `users ...` and `keys ...`: subcommands the FHIR CLI mounts.
+"""`fhir-server clients ...`, `users ...`, `keys ...`, `token`: subcommands the FHIR CLI mounts.
 
 from smart_auth.cli import register_cli, run
 register_cli(subparsers)            # in build_parser()
@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from smart_auth.dev_tokens import mint
 from smart_auth.keys import SigningKeys
 from smart_auth.registry import add_client, add_user
 from smart_auth.roles import ROLE_NAMES
@@ -30,6 +31,7 @@ def register_cli(sub: Any) -> None:
     _clients(sub.add_parser("clients", help="SMART client registrations"))
     _users(sub.add_parser("users", help="user accounts"))
     _keys(sub.add_parser("keys", help="the server's signing keys"))
+    _token(sub.add_parser("token", help="a development bearer token for curl (loopback only)"))
 
 
 def _clients(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +80,14 @@ def _keys(parser: argparse.ArgumentParser) -> None:
     retire.set_defaults(auth_handler=_keys_retire)
 
 
+def _token(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    parser.add_argument("--user", required=True, help="the username the token acts for")
+    parser.add_argument("--scope", help="less than the user's role allows (default: all of it)")
+    parser.add_argument("--minutes", type=int, default=60, help="lifetime (default 60)")
+    parser.set_defaults(auth_handler=_token_mint)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         return int(args.auth_handler(args))
@@ -121,6 +131,19 @@ def _users_add(args: argparse.Namespace) -> int:
     )
     store.close()
     print(f"user {record['username']} ({record['role']}) {record['fhir_user'] or ''}".rstrip())
+    return 0
+
+
+def _token_mint(args: argparse.Namespace) -> int:
+    if not 1 <= args.minutes <= 24 * 60:
+        raise ValueError("--minutes: 1 to 1440")
+    store = open_auth_store(args.data, args.store)
+    try:
+        token, record = mint(store, args.user, args.scope, args.minutes * 60)
+    finally:
+        store.close()
+    print(token)
+    print(f"{record['scope']} (from loopback only, {args.minutes} min)", file=sys.stderr)
     return 0
 
 

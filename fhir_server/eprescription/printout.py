@@ -314,7 +314,8 @@ figure svg {{ display: block; }}
 <dt>اعتبار تا</dt><dd id="expires">{e(p.expires)}</dd>
 <dt>بیمار</dt><dd id="patient">{e(p.patient)} - کد ملی <span class="code">{e(p.national_code)}</span></dd>
 <dt>سن و جنس</dt><dd id="age-sex">{e(p.age)} - {e(p.sex)}</dd>
-<dt>پزشک</dt><dd id="prescriber">{e(p.prescriber)} - نظام پزشکی <span class="code">{e(p.council_number)}</span></dd>
+<dt>پزشک</dt><dd id="prescriber">{e(p.prescriber)} - نظام پزشکی
+<span class="code">{e(p.council_number)}</span></dd>
 <dt>بیمه</dt><dd id="insurer">{e(p.insurer)}</dd>
 </dl>
 <div class="table">

@@ -11,7 +11,9 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from authlib.oauth2.rfc6749 import InvalidScopeError
+from flask import has_request_context, request
 
+from smart_auth.dev_tokens import from_loopback
 from smart_auth.hashing import digest, new_secret
 from smart_auth.models import Approval, Token
 from smart_auth.scopes import AccessContext, ScopeSet
@@ -106,6 +108,8 @@ class TokenIssuer:
         token = Token(record)
         if token.is_revoked() or token.is_expired():
             return None
+        if record.get("loopback_only") and not (has_request_context() and from_loopback(request.remote_addr)):
+            return None  # a development token (`fhir-server token`) works on this machine only
         return access_context(record)
 
 

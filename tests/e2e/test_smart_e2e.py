@@ -164,7 +164,7 @@ def test_patient_sees_only_their_compartment(secured: Any) -> None:
         headers=bearer(app),
     ).json()
     types = [e["resource"]["resourceType"] for e in rx["entry"]]
-    assert types.count("MedicationRequest") == 1
+    assert types.count("MedicationRequest") == 2  # the demo prescription of patient-1: two drugs
     assert "Practitioner" not in types  # patient/*.rs grants no Practitioner outside the compartment
 
     r = requests.post(
