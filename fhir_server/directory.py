@@ -42,6 +42,20 @@ def _display(resource: dict[str, Any]) -> str:
     return f"{resource['resourceType']}/{resource['id']}"
 
 
+def _summary(patient: dict[str, Any]) -> PatientSummary:
+    summary: PatientSummary = {"id": patient["id"], "display": _display(patient)}
+    code = next(
+        (i.get("value") for i in patient.get("identifier") or [] if i.get("system") == NATIONAL_CODE), None
+    )
+    if code:
+        summary["national_code"] = str(code)
+    if patient.get("birthDate"):
+        summary["birth_date"] = str(patient["birthDate"])
+    if patient.get("gender"):
+        summary["gender"] = str(patient["gender"])
+    return summary
+
+
 class FhirDirectory:
     """Asked by the sign-in and enrolment pages, before anyone holds a token: the lookups
     run as the server, and only what the pages need leaves (accounts, names)."""
@@ -95,7 +109,13 @@ class FhirDirectory:
         )
         with self.store.session() as s:
             found = self._search(s, "Patient", query)
-        return [{"id": p["id"], "display": _display(p)} for p in found]
+        return [_summary(p) for p in found]
+
+    def patient(self, patient_id: str) -> PatientSummary | None:
+        with self.store.session() as s:
+            found = s.read_many([("Patient", patient_id)])
+        bodies = [orjson.loads(rv.body) for rv in found if rv.body]
+        return _summary(bodies[0]) if bodies else None
 
     def _search(self, s: StoreSession, type_: str, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
         with authorization.as_system():

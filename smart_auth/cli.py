@@ -1,4 +1,4 @@
-"""`fhir-server clients ...`, `users ...`, `keys ...`, `token`: subcommands the FHIR CLI mounts.
+"""`fhir-server clients|users|keys|grants ...` and `token`: subcommands the FHIR CLI mounts.
 
 from smart_auth.cli import register_cli, run
 register_cli(subparsers)            # in build_parser()
@@ -11,14 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+from smart_auth.config import AuthConfig
+from smart_auth.consents import Consents
 from smart_auth.dev_tokens import mint
 from smart_auth.keys import SigningKeys
 from smart_auth.registry import add_client, add_user
 from smart_auth.roles import ROLE_NAMES
-from smart_auth.store import open_auth_store
+from smart_auth.store import AuthStore, open_auth_store
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -32,6 +35,7 @@ def register_cli(sub: Any) -> None:
     _users(sub.add_parser("users", help="user accounts"))
     _keys(sub.add_parser("keys", help="the server's signing keys"))
     _token(sub.add_parser("token", help="a development bearer token for curl (loopback only)"))
+    _grants(sub.add_parser("grants", help="what users allowed apps (remembered consent)"))
 
 
 def _clients(parser: argparse.ArgumentParser) -> None:
@@ -86,6 +90,21 @@ def _token(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scope", help="less than the user's role allows (default: all of it)")
     parser.add_argument("--minutes", type=int, default=60, help="lifetime (default 60)")
     parser.set_defaults(auth_handler=_token_mint)
+
+
+def _grants(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="grants_command", required=True)
+    listing = sub.add_parser("list", help="the apps a user allowed")
+    _common(listing)
+    listing.add_argument("--user", required=True, help="username")
+    listing.set_defaults(auth_handler=_grants_list)
+    revoke = sub.add_parser("revoke", help="take back a user's consent (and revoke its tokens)")
+    _common(revoke)
+    revoke.add_argument("--user", required=True, help="username")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("--client-id", help="the app")
+    which.add_argument("--all", action="store_true", help="every app")
+    revoke.set_defaults(auth_handler=_grants_revoke)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,6 +163,40 @@ def _token_mint(args: argparse.Namespace) -> int:
         store.close()
     print(token)
     print(f"{record['scope']} (from loopback only, {args.minutes} min)", file=sys.stderr)
+    return 0
+
+
+def _consents(store: AuthStore, username: str) -> tuple[Consents, str]:
+    user = store.find_user(username)
+    if user is None:
+        raise ValueError(f"no such user: {username}")
+    return Consents(store, AuthConfig(data_dir=Path(".")).consent_ttl), str(user["user_id"])
+
+
+def _grants_list(args: argparse.Namespace) -> int:
+    store = open_auth_store(args.data, args.store)
+    try:
+        consents, user_id = _consents(store, args.user)
+        for consent in consents.granted(user_id):
+            when = time.strftime("%Y-%m-%d", time.gmtime(consent.granted_at))
+            print(f"{consent.client_id}\t{when}\t{consent.scope}")
+    finally:
+        store.close()
+    return 0
+
+
+def _grants_revoke(args: argparse.Namespace) -> int:
+    store = open_auth_store(args.data, args.store)
+    try:
+        consents, user_id = _consents(store, args.user)
+        clients = [c.client_id for c in consents.granted(user_id)] if args.all else [args.client_id]
+        revoked = [c for c in clients if consents.revoke(user_id, c)]
+    finally:
+        store.close()
+    if not revoked:
+        print(f"fhir-server: {args.user} has allowed no such app", file=sys.stderr)
+        return 1
+    print(f"revoked: {' '.join(revoked)}")
     return 0
 
 

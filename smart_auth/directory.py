@@ -18,9 +18,17 @@ class ProviderAccount(_AccountRequired, total=False):
     organization: str  # workplace display (clinic, pharmacy, paraclinic)
 
 
-class PatientSummary(TypedDict):
+class _PatientRequired(TypedDict):
     id: str
     display: str
+
+
+class PatientSummary(_PatientRequired, total=False):
+    """What the picker and the consent page show to tell patients apart."""
+
+    national_code: str  # the full code; pages show only its last four digits
+    birth_date: str  # ISO (YYYY-MM-DD or shorter); pages show it in the Jalali calendar
+    gender: str  # male | female | other | unknown
 
 
 class Directory(Protocol):
@@ -33,6 +41,10 @@ class Directory(Protocol):
         """Patients matching a name or national code typed in the patient picker (a few dozen at most)."""
         ...
 
+    def patient(self, patient_id: str) -> PatientSummary | None:
+        """One patient, to name them on the consent page (an EHR launch gives only the id)."""
+        ...
+
 
 class EmptyDirectory:
     """No provider registry and no patients: enrolment and the picker find nothing."""
@@ -42,3 +54,6 @@ class EmptyDirectory:
 
     def search_patients(self, text: str) -> list[PatientSummary]:
         return []
+
+    def patient(self, patient_id: str) -> PatientSummary | None:
+        return None

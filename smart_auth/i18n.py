@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta, timezone
 
 LANGS = ("fa", "en")
+TEHRAN = timezone(timedelta(hours=3, minutes=30))  # Iran keeps no daylight saving time since 2022
 DIRECTION = {"fa": "rtl", "en": "ltr"}
 
 TEXT: dict[str, dict[str, str]] = {
@@ -90,6 +92,138 @@ TEXT: dict[str, dict[str, str]] = {
     "scope_offline_access": {"fa": "دسترسی پس از خروج شما", "en": "access while you are away"},
     "scope_online_access": {"fa": "دسترسی تا زمانی که وارد هستید", "en": "access while you are signed in"},
     "all_types": {"fa": "همهٔ منابع", "en": "all resources"},
+    # sign-in, consent and picker
+    "signin_title": {"fa": "ورود به نسخه", "en": "Sign in to Noskhe"},
+    "signed_out": {"fa": "از حساب خود خارج شدید.", "en": "You have signed out."},
+    "signin_for": {
+        "fa": "برنامهٔ «{app}» می‌خواهد با حساب شما در نسخه کار کند.",
+        "en": "The app “{app}” wants to work with your Noskhe account.",
+    },
+    "signin": {"fa": "ورود", "en": "Sign in"},
+    "cancel": {"fa": "انصراف و بازگشت به برنامه", "en": "Cancel and go back to the app"},
+    "consent_title": {"fa": "اجازه به برنامه", "en": "Allow this app?"},
+    "consent_patient": {"fa": "پروندهٔ بیمار: {patient}", "en": "Patient record: {patient}"},
+    "consent_remembered": {
+        "fa": "این اجازه به خاطر سپرده می‌شود؛ هر زمان می‌توانید آن را در «{page}» پس بگیرید.",
+        "en": "This permission is remembered; you can take it back any time on “{page}”.",
+    },
+    "grants_title": {"fa": "برنامه‌هایی که اجازه داده‌اید", "en": "Apps you have allowed"},
+    "grants_none": {"fa": "به هیچ برنامه‌ای اجازه نداده‌اید.", "en": "You have not allowed any app."},
+    "grants_since": {"fa": "از {date}", "en": "since {date}"},
+    "revoke": {"fa": "پس گرفتن اجازه", "en": "Take back"},
+    "revoked": {
+        "fa": "اجازهٔ «{app}» پس گرفته شد و توکن‌های آن باطل شد.",
+        "en": "The permission of “{app}” was taken back and its tokens revoked.",
+    },
+    "signin_to_manage": {
+        "fa": "برای دیدن برنامه‌هایی که اجازه داده‌اید وارد شوید.",
+        "en": "Sign in to see the apps you have allowed.",
+    },
+    "national_code_short": {"fa": "کد ملی", "en": "National code"},
+    "birth": {"fa": "تاریخ تولد", "en": "Born"},
+    "sex": {"fa": "جنس", "en": "Sex"},
+    "sex_male": {"fa": "مرد", "en": "male"},
+    "sex_female": {"fa": "زن", "en": "female"},
+    "sex_other": {"fa": "دیگر", "en": "other"},
+    "sex_unknown": {"fa": "نامشخص", "en": "unknown"},
+    "age_years": {"fa": "{years} سال", "en": "{years} years"},
+    "pick_hint": {
+        "fa": "نام یا کد ملی بیمار را بنویسید؛ سپس بیمار را از فهرست انتخاب کنید.",
+        "en": "Type the patient's name or national code, then choose the patient from the list.",
+    },
+    "locked_for": {
+        "fa": "به دلیل تلاش‌های نادرست پیاپی، ورود با این نام کاربری از این دستگاه تا {minutes} دقیقهٔ دیگر "
+        "(ساعت {time}) ممکن نیست.",
+        "en": "Too many wrong attempts: signing in with this username from this device is blocked for "
+        "{minutes} more minutes (until {time}).",
+    },
+    "code_label": {"fa": "کد خطا", "en": "Error code"},
+    "back_to_app": {"fa": "بازگشت به برنامه", "en": "Back to the app"},
+    # OAuth error pages: heading, what happened, what to do
+    "err_invalid_client": {"fa": "این برنامه در نسخه ثبت نشده است", "en": "This app is not registered"},
+    "err_invalid_client_text": {
+        "fa": "برنامه‌ای که شما را به این صفحه فرستاد برای نسخه شناخته‌شده نیست، پس نمی‌توان به آن اجازه داد. "
+        "با پشتیبانی برنامه یا مدیر سامانه تماس بگیرید تا برنامه ثبت شود.",
+        "en": "The app that sent you here is not known to Noskhe, so it cannot be given access. "
+        "Contact the app's support or your administrator to have it registered.",
+    },
+    "err_redirect_uri": {
+        "fa": "نشانی بازگشت این برنامه ثبت نشده است",
+        "en": "This app's return address is not registered",
+    },
+    "err_redirect_uri_text": {
+        "fa": "برنامه خواسته است پس از ورود، شما به نشانی‌ای برگردید که برای آن ثبت نشده است. برای امنیت شما، "
+        "نسخه شما را به آن نشانی نمی‌فرستد. این را به پشتیبانی برنامه اطلاع دهید.",
+        "en": "The app asked to send you back to an address it has not registered. For your safety Noskhe "
+        "will not send you there. Please tell the app's support.",
+    },
+    "err_invalid_request": {"fa": "درخواست برنامه ناقص است", "en": "The app's request is incomplete"},
+    "err_invalid_request_text": {
+        "fa": "برنامه درخواست ورود را درست نفرستاده است. از برنامه دوباره شروع کنید؛ اگر تکرار شد، "
+        "به پشتیبانی برنامه اطلاع دهید.",
+        "en": "The app did not send a correct sign-in request. Start again from the app; if it happens "
+        "again, tell the app's support.",
+    },
+    "err_unauthorized_client": {"fa": "این برنامه اجازهٔ این کار را ندارد", "en": "This app may not do this"},
+    "err_unauthorized_client_text": {
+        "fa": "این برنامه برای این نوع ورود ثبت نشده است. با پشتیبانی برنامه تماس بگیرید.",
+        "en": "This app is not registered for this kind of sign-in. Contact the app's support.",
+    },
+    "err_invalid_scope": {
+        "fa": "حساب شما نمی‌تواند این دسترسی‌ها را بدهد",
+        "en": "Your account cannot grant this access",
+    },
+    "err_invalid_scope_text": {
+        "fa": "برنامه دسترسی‌هایی خواسته که نقش شما در نسخه اجازهٔ دادن هیچ‌کدام را ندارد. به برنامه "
+        "برگردید یا با حساب دیگری وارد شوید.",
+        "en": "The app asks for access that your role in Noskhe cannot grant. Go back to the app or sign "
+        "in with another account.",
+    },
+    "err_expired": {"fa": "این صفحه منقضی شده است", "en": "This page has expired"},
+    "err_expired_text": {
+        "fa": "این فرم دیگر معتبر نیست (زمان آن گذشته، یا پیش‌تر فرستاده شده است) و چیزی تغییر نکرد. "
+        "از برنامه دوباره شروع کنید.",
+        "en": "This form is no longer valid (it timed out, or was already sent) and nothing was changed. "
+        "Start again from the app.",
+    },
+    "err_server_error": {"fa": "خطای سامانه", "en": "Something went wrong"},
+    "err_server_error_text": {
+        "fa": "درخواست انجام نشد. کمی بعد از برنامه دوباره شروع کنید.",
+        "en": "The request could not be completed. Start again from the app in a little while.",
+    },
+    # enrolment polish
+    "code_valid_for": {"fa": "کد تا {time} دیگر معتبر است.", "en": "The code is valid for {time} more."},
+    "code_expired_resend": {
+        "fa": "اعتبار کد تمام شد؛ کد تازه بخواهید.",
+        "en": "The code has expired; ask for a new one.",
+    },
+    "resend": {"fa": "ارسال دوبارهٔ کد", "en": "Send the code again"},
+    "resend_wait": {
+        "fa": "کد قبلی هنوز {seconds} ثانیه معتبر است؛ پس از آن می‌توانید کد تازه بخواهید.",
+        "en": "The last code is valid for {seconds} more seconds; you can ask for a new one after that.",
+    },
+    "code_resent": {"fa": "کد تازه پیامک شد.", "en": "A new code was sent by SMS."},
+    "too_many_codes": {
+        "fa": "کد نادرست بیش از حد وارد شد؛ این کد باطل شد. کد تازه بخواهید.",
+        "en": "Too many wrong codes: this code is void. Ask for a new one.",
+    },
+    "locked_today": {
+        "fa": "کد نادرست بیش از حد مجاز امروز وارد شد؛ ثبت‌نام با این کد ملی و شمارهٔ همراه تا {hours} "
+        "ساعت دیگر (پایان امروز) ممکن نیست.",
+        "en": "Too many wrong codes today: enrolment with this national code and mobile is blocked for "
+        "{hours} more hours (until the end of the day).",
+    },
+    "password_rules": {
+        "fa": "گذرواژه: دست‌کم ۱۰ نویسه، نه از گذرواژه‌های رایج، و بدون نام کاربری، کد ملی یا شمارهٔ همراه.",
+        "en": "Password: at least 10 characters, not a common password, and without your username, "
+        "national code or mobile number.",
+    },
+    "username_rules": {
+        "fa": "۳ تا ۳۲ حرف لاتین، رقم، نقطه، خط تیره یا زیرخط.",
+        "en": "3 to 32 Latin letters, digits, dot, dash or underscore.",
+    },
+    "national_code_hint": {"fa": "۱۰ رقم", "en": "10 digits"},
+    "mobile_hint": {"fa": "مانند ۰۹۱۲۱۲۳۴۵۶۷", "en": "like 09121234567"},
 }
 
 

@@ -15,6 +15,7 @@ from flask import has_request_context, request
 from smart_auth import discovery
 from smart_auth.audit import AuditSink, SafeAudit, auth_event
 from smart_auth.config import AuthConfig
+from smart_auth.consents import Consents
 from smart_auth.directory import Directory, EmptyDirectory
 from smart_auth.keys import SigningKeys
 from smart_auth.launches import Launches
@@ -23,12 +24,13 @@ from smart_auth.oauth.client_assertion import fetch_jwks
 from smart_auth.oauth.server import build_server
 from smart_auth.oauth.tokens import TokenIssuer
 from smart_auth.passwords import DUMMY_HASH, verify_password
-from smart_auth.ratelimit import Lockout, RateLimiter
+from smart_auth.ratelimit import RateLimiter
 from smart_auth.registry import add_client, add_user
 from smart_auth.roles import Roles
 from smart_auth.scope_grant import narrow
 from smart_auth.scopes import CONTEXT_SCOPES, AccessContext, ScopeSet
 from smart_auth.sessions import Sessions
+from smart_auth.signin_guard import SignInGuard
 from smart_auth.sms import SmsSender, configured_sender
 from smart_auth.store.base import AuthStore, Record
 from smart_auth.urls import Urls
@@ -58,7 +60,8 @@ class SmartAuth:
         self.launches = Launches(store, config.launch_ttl)
         self.sessions = Sessions(store, config.session_ttl, "/")
         self.limits = RateLimiter(store)
-        self.otp_lockout = Lockout(store, config.otp_max_tries, config.otp_base_lockout)
+        self.signin_guard = SignInGuard(store, config)
+        self.consents = Consents(store, config.consent_ttl)
         self.server = build_server(self)
 
     # --- what the FHIR side calls ---------------------------------------------------------

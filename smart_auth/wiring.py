@@ -15,7 +15,7 @@ from smart_auth.roles import Roles
 from smart_auth.service import SmartAuth
 from smart_auth.sms import SmsSender
 from smart_auth.store import open_auth_store
-from smart_auth.views import authorize, endpoints, enrol
+from smart_auth.views import authorize, endpoints, enrol, grants
 
 
 def init_app(
@@ -43,10 +43,13 @@ def init_app(
         Roles(roles_file) if roles_file else None,
         **extra,
     )
-    bp = Blueprint("smart_auth", __name__, url_prefix=cfg.auth_prefix)
+    bp = Blueprint(
+        "smart_auth", __name__, url_prefix=cfg.auth_prefix, static_folder="static", static_url_path="/static"
+    )
     endpoints.register(bp, service)
     authorize.register(bp, service)
     enrol.register(bp, service)
+    grants.register(bp, service)
     app.register_blueprint(bp)
     app.register_blueprint(endpoints.discovery_blueprint(service))
     app.extensions["smart_auth"] = service

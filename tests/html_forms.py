@@ -24,6 +24,7 @@ class Button:
 class Form:
     action: str  # as written in the page ("" means the page's own URL)
     method: str
+    id: str = ""
     fields: dict[str, str] = field(default_factory=dict)  # what is sent without typing
     inputs: dict[str, str] = field(default_factory=dict)  # every named field -> its type
     radios: dict[str, list[str]] = field(default_factory=dict)
@@ -53,12 +54,16 @@ class _Parser(HTMLParser):
         self.forms: list[Form] = []
         self._form: Form | None = None
         self._button: dict[str, Any] | None = None
+        self._owned: list[tuple[str, Button]] = []  # buttons outside a form, with form="id"
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self._form = Form(a.get("action", ""), a.get("method", "get").lower())
+            self._form = Form(a.get("action", ""), a.get("method", "get").lower(), a.get("id", ""))
             self.forms.append(self._form)
+        elif tag == "button" and a.get("form"):
+            self._button = a
+            self._owned.append((a["form"], Button(a.get("name") or None, a.get("value", ""), "")))
         elif self._form is None:
             return
         elif tag == "input":
@@ -89,14 +94,16 @@ class _Parser(HTMLParser):
             form.fields[name] = a.get("value", "")
 
     def handle_data(self, data: str) -> None:
-        if self._button is not None and self._form is not None:
+        if self._button is not None and self._button.get("form"):
+            self._owned[-1][1].text += data.strip()
+        elif self._button is not None and self._form is not None:
             self._form.buttons[-1].text += data
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
             self._form = None
         elif tag == "button":
-            if self._form is not None and self._form.buttons:
+            if self._form is not None and self._form.buttons and not (self._button or {}).get("form"):
                 self._form.buttons[-1].text = self._form.buttons[-1].text.strip()
             self._button = None
 
@@ -104,6 +111,10 @@ class _Parser(HTMLParser):
 def forms(html: str) -> list[Form]:
     parser = _Parser()
     parser.feed(html)
+    for form_id, button in parser._owned:  # a button's form= attribute: it submits that form
+        for form in parser.forms:
+            if form.id == form_id:
+                form.buttons.append(button)
     return parser.forms
 
 

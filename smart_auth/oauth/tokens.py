@@ -62,6 +62,9 @@ class TokenIssuer:
         previous: Token | None = request.refresh_token
         record = self._record(token, request, approval, previous)
         self.svc.store.put_token(record)
+        if record["grant_type"] == "authorization_code" and record["user_id"]:
+            # revoking the user's consent to this app revokes this chain too
+            self.svc.consents.add_family(record["user_id"], record["client_id"], record["family"])
         for name in CONTEXT_FIELDS:
             if name in record["context"]:
                 token[name] = record["context"][name]

@@ -1,8 +1,13 @@
-"""The authorization endpoint and its pages: sign-in, consent, patient picker.
+"""The authorization endpoint and its pages: sign-in, patient picker, consent.
 
 A valid authorization request is saved as a pending record (bound to the browser by a
-cookie) and replayed through Authlib when the user has signed in, picked a patient if
-needed, and allowed it. Every step re-validates the whole request.
+cookie) and replayed through Authlib once the user has signed in, picked a patient when
+the launch needs one, and allowed the app. Every step re-validates the whole request.
+
+A first launch: sign-in, (picker), consent naming the app, the scopes and the patient.
+A returning user with a live session is not asked for the password, and an app asking
+for no more than the user allowed before is not shown the consent page again; a launch
+that needs a patient shows the picker once, then goes on to the app.
 """
 
 from __future__ import annotations
@@ -13,14 +18,15 @@ from typing import Any
 from authlib.oauth2.rfc6749 import OAuth2Error
 from flask import Blueprint, Response, request
 
-from smart_auth.audit import auth_event
 from smart_auth.hashing import new_secret
 from smart_auth.i18n import translator
 from smart_auth.models import Approval, User
-from smart_auth.pages import current_lang, message, render
+from smart_auth.pages import current_lang, error_page, render, switching_language
+from smart_auth.people import describe
 from smart_auth.scopes import ScopeSet, split_scope
 from smart_auth.service import SmartAuth
 from smart_auth.sessions import BROWSER_COOKIE, Session, browser_binding
+from smart_auth.views.signin import check_sign_in
 
 Pending = dict[str, Any]
 
@@ -51,6 +57,16 @@ def scope_lines(scope: str, lang: str) -> list[dict[str, str]]:
     return lines
 
 
+def oauth_error_kind(err: OAuth2Error) -> str:
+    """Which error page explains an Authlib error (the code stays visible, small)."""
+    if err.error == "invalid_request" and "redirect" in (err.description or "").lower():
+        return "redirect_uri"
+    known = {"invalid_client", "invalid_request", "unauthorized_client", "invalid_scope"}
+    if err.error in known:
+        return str(err.error)
+    return "unauthorized_client" if err.error == "unsupported_response_type" else "server_error"
+
+
 class AuthorizeFlow:
     def __init__(self, svc: SmartAuth) -> None:
         self.svc = svc
@@ -77,26 +93,32 @@ class AuthorizeFlow:
         tx, pending = self._pending()
         if pending is None:
             return self._expired()
+        username, password = request.form.get("username", ""), request.form.get("password", "")
+        if switching_language():
+            return self._signin_page(tx, pending, username=username)
         if request.form.get("decision") == "deny":
             return self._finish(tx, pending, None)
-        username, password = request.form.get("username", ""), request.form.get("password", "")
-        if not self._signin_allowed(username):
-            return self._signin_page(tx, pending, error="too_many", status=429)
-        user = self.svc.authenticate(username, password)
-        self._audit_login(username, user)
-        if user is None:
-            return self._signin_page(tx, pending, error="bad_credentials", status=401)
-        session = self.svc.sessions.start_deferred(user.user_id, self._secure())
-        pending["consented"] = True
-        self._save(tx, pending)
-        return self._next(tx, pending, (user, session))
+        result = check_sign_in(self.svc, username, password, self._lang())
+        if result.user is None:
+            return self._signin_page(
+                tx, pending, result.error, result.error_field, result.status, username=username
+            )
+        session = self.svc.sessions.start_deferred(result.user.user_id, self._secure())
+        return self._next(tx, pending, (result.user, session))
 
     def consent(self) -> Response:
         tx, pending = self._pending()
         if pending is None:
             return self._expired()
+        if switching_language():
+            return self._next(tx, pending)
+        user, _ = self._current_user()
         if request.form.get("decision") != "allow":
             return self._finish(tx, pending, None)
+        if user is None or pending.get("consent_for") != user.user_id:
+            return self._next(tx, pending)  # signed out or another user since the page was shown
+        params = pending["params"]
+        self.svc.consents.remember(user.user_id, params.get("client_id", ""), params.get("scope", ""))
         pending["consented"] = True
         self._save(tx, pending)
         return self._next(tx, pending)
@@ -111,13 +133,13 @@ class AuthorizeFlow:
                 pending["patient"] = chosen
                 self._save(tx, pending)
             return self._next(tx, pending)
-        query = request.args.get("q", "").strip()
-        patients = list(self.svc.directory.search_patients(query)) if query else []
-        pending["offered"] = [p["id"] for p in patients]
+        lang = self._lang()
+        query = request.args.get("q", "").strip()[:100]
+        found = list(self.svc.directory.search_patients(query)) if query else []
+        pending["offered"] = [p["id"] for p in found]
         self._save(tx, pending)
-        return render(
-            "picker.html", self._lang(), tx=tx, q=query, patients=patients, action=f"{self.prefix}/pick"
-        )
+        patients = [describe(p, lang) for p in found]
+        return render("picker.html", lang, tx=tx, q=query, patients=patients, action=f"{self.prefix}/pick")
 
     def resume(self) -> Response:
         tx, pending = self._pending()
@@ -130,7 +152,7 @@ class AuthorizeFlow:
             return self._expired()
         pending.pop("consented", None)
         self._save(tx, pending)
-        return self._signin_page(tx, pending)
+        return self._signin_page(tx, pending, signed_out=True)
 
     # --- the state machine ------------------------------------------------------------------
     def _next(self, tx: str, pending: Pending, signed_in: tuple[User, Session] | None = None) -> Response:
@@ -140,17 +162,12 @@ class AuthorizeFlow:
         if self._needs_patient(pending, user):
             location = f"{self.prefix}/pick?tx={tx}&lang={self._lang()}"
             return Response(status=302, headers={"Location": location})
-        if not pending.get("consented"):
-            return render(
-                "consent.html",
-                self._lang(),
-                resume=f"{self.prefix}/resume?tx={tx}",
-                tx=tx,
-                action=f"{self.prefix}/consent",
-                signout_action=f"{self.prefix}/signout",
-                user_display=user.display,
-                **self._describe(pending),
-            )
+        params = pending["params"]
+        allowed = pending.get("consented") or self.svc.consents.covers(
+            user.user_id, params.get("client_id", ""), params.get("scope", "")
+        )
+        if not allowed:
+            return self._consent_page(tx, pending, user)
         context = self._launch_context(pending, user)
         return self._finish(tx, pending, Approval(user, context, session.key, session.auth_time))
 
@@ -187,55 +204,68 @@ class AuthorizeFlow:
             context.setdefault("need_patient_banner", True)
         return context
 
-    # --- helpers ----------------------------------------------------------------------------
-    def _current_user(self) -> tuple[User | None, Session | None]:
-        session = self.svc.sessions.current(request)
-        user = self.svc.user(session.user_id) if session else None
-        return user, session
-
-    def _signin_allowed(self, username: str) -> bool:
-        cfg = self.svc.config
-        return self.svc.limits.allow(
-            f"signin-ip:{request.remote_addr}", cfg.signin_limit_per_ip, cfg.signin_window
-        ) and self.svc.limits.allow(
-            f"signin-user:{username.lower()}", cfg.signin_limit_per_user, cfg.signin_window
-        )
-
-    def _audit_login(self, username: str, user: User | None) -> None:
-        self.svc.audit.record(
-            auth_event(
-                "login",
-                user is not None,
-                username=username,
-                fhir_user=user.fhir_user if user else None,
-                ip=request.remote_addr,
-                detail=None if user else "wrong username or password",
-            )
-        )
-
-    def _describe(self, pending: Pending) -> dict[str, Any]:
+    # --- pages ------------------------------------------------------------------------------
+    def _consent_page(self, tx: str, pending: Pending, user: User) -> Response:
+        lang = self._lang()
         params = pending["params"]
         client = self.svc.client(params.get("client_id", ""))
-        return {
-            "app_name": client.name if client else "?",
-            "scope_lines": scope_lines(params.get("scope", ""), self._lang()),
-        }
+        allowed = client.get_allowed_scope(params.get("scope")) if client else None
+        granted = self.svc.scope_for_user(allowed or "", user)
+        if not ScopeSet.parse(granted).resources:
+            back = f"{self.prefix}/consent"
+            return error_page(lang, "invalid_scope", "invalid_scope", 403, back_action=back, tx=tx)
+        pending["consent_for"] = user.user_id
+        self._save(tx, pending)
+        patient_id = self._launch_context(pending, user).get("patient")
+        summary = self.svc.directory.patient(patient_id) if patient_id else None
+        return render(
+            "consent.html",
+            lang,
+            resume=f"{self.prefix}/resume?tx={tx}",
+            tx=tx,
+            action=f"{self.prefix}/consent",
+            signout_action=f"{self.prefix}/signout",
+            grants_url=f"{self.prefix}/grants?lang={lang}",
+            switch_form="main",
+            user_display=user.display,
+            app_name=client.name if client else "?",
+            scope_lines=scope_lines(granted, lang),
+            patient=describe(summary, lang) if summary else None,
+        )
 
     def _signin_page(
-        self, tx: str, pending: Pending, error: str | None = None, status: int = 200
+        self,
+        tx: str,
+        pending: Pending,
+        error: str | None = None,
+        error_field: str | None = None,
+        status: int = 200,
+        username: str = "",
+        signed_out: bool = False,
     ) -> Response:
         lang = self._lang()
+        client = self.svc.client(pending["params"].get("client_id", ""))
         return render(
             "signin.html",
             lang,
             status,
             resume=f"{self.prefix}/resume?tx={tx}",
             tx=tx,
-            error=translator(lang)(error) if error else None,
+            error=error,
+            error_field=error_field,
+            username=username,
+            switch_form="main",
+            note=translator(lang)("signed_out") if signed_out else None,
             action=f"{self.prefix}/signin",
             enrol_url=f"{self.prefix}/enrol?lang={lang}",
-            **self._describe(pending),
+            app_name=client.name if client else "?",
         )
+
+    # --- helpers ----------------------------------------------------------------------------
+    def _current_user(self) -> tuple[User | None, Session | None]:
+        session = self.svc.sessions.current(request)
+        user = self.svc.user(session.user_id) if session else None
+        return user, session
 
     def _pending(self) -> tuple[str, Pending | None]:
         tx = request.values.get("tx", "")
@@ -254,15 +284,9 @@ class AuthorizeFlow:
         return current_lang(self.svc.config.default_lang)
 
     def _expired(self) -> Response:
-        return message(self._lang(), "error_title", "expired")
+        return error_page(self._lang(), "expired", "expired_request", 400)
 
     def _error(self, err: OAuth2Error) -> Response:
         if err.redirect_uri:
             return self.svc.server.handle_error_response(None, err)
-        return render(
-            "message.html",
-            self._lang(),
-            err.status_code or 400,
-            heading=translator(self._lang())("error_title"),
-            message=f"{err.error}: {err.description or ''}",
-        )
+        return error_page(self._lang(), oauth_error_kind(err), str(err.error), err.status_code or 400)

@@ -119,12 +119,9 @@ def sign_in(
     app = fhir_client.FHIRClient(
         settings={"app_id": "app", "api_base": server.base, "redirect_uri": REDIRECT, "scope": scope}
     )
-    browser = Browser(Site(server))  # type: ignore[arg-type]
-    response = browser.sign_in(browser.open(app.authorize_url), username, PASSWORD)
-    if pick is not None:
-        response = browser.pick(response, NATIONAL_CODES[pick], pick)
-    assert response.status_code == 302, response.text
-    app.handle_callback(response.headers["Location"])
+    browser = Browser(Site(server), PASSWORD)  # type: ignore[arg-type]
+    query = NATIONAL_CODES[pick] if pick else None
+    app.handle_callback(browser.authorize(app.authorize_url, username, pick, query))
     return app
 
 

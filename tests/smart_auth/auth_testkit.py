@@ -34,8 +34,15 @@ from tests.html_forms import Button, Form, form_with
 REDIRECT = "http://127.0.0.1:9/callback"
 PASSWORD = "Kh0sh-Amad-2026"
 PATIENTS = {
-    "p1": {"resourceType": "Patient", "id": "p1", "name": [{"text": "مریم احمدی"}]},
-    "p2": {"resourceType": "Patient", "id": "p2", "name": [{"text": "علی رضایی"}]},
+    "p1": {
+        "resourceType": "Patient",
+        "id": "p1",
+        "name": [{"text": "مریم احمدی"}],
+        "gender": "female",
+        "birthDate": "1985-03-21",
+        "identifier": [{"system": "http://noskhe.ir/fhir/sid/national-code", "value": "0018243460"}],
+    },
+    "p2": {"resourceType": "Patient", "id": "p2", "name": [{"text": "علی رضایی"}], "gender": "male"},
 }
 OBSERVATIONS = {
     "o1": {
@@ -85,10 +92,21 @@ class InMemoryDirectory:
 
     def search_patients(self, text: str) -> list[PatientSummary]:
         return [
-            {"id": pid, "display": p["name"][0]["text"]}
+            summary
             for pid, p in PATIENTS.items()
-            if text in p["name"][0]["text"] or text == pid
+            if (text in p["name"][0]["text"] or text == pid) and (summary := self.patient(pid))
         ]
+
+    def patient(self, patient_id: str) -> PatientSummary | None:
+        p = PATIENTS.get(patient_id)
+        if p is None:
+            return None
+        summary: PatientSummary = {"id": patient_id, "display": p["name"][0]["text"], "gender": p["gender"]}
+        if "birthDate" in p:
+            summary["birth_date"] = p["birthDate"]
+        for ident in p.get("identifier", []):
+            summary["national_code"] = ident["value"]
+        return summary
 
 
 def in_compartment(resource: dict[str, Any], patient: str) -> bool:
@@ -243,8 +261,9 @@ def hidden(html: str, name: str) -> str:
 class Browser:
     """Cookies and the pages' own forms (action, method, hidden fields, the clicked button)."""
 
-    def __init__(self, srv: Server) -> None:
+    def __init__(self, srv: Server, password: str = PASSWORD) -> None:
         self.srv = srv
+        self.password = password
         self.http = requests.Session()
 
     def open(self, url: str) -> requests.Response:
@@ -264,9 +283,10 @@ class Browser:
         return self.http.get(url, params=data, allow_redirects=False)
 
     def sign_in(
-        self, page: requests.Response, username: str, password: str = PASSWORD, decision: str = "allow"
+        self, page: requests.Response, username: str, password: str | None = None, decision: str = "allow"
     ) -> requests.Response:
         form = form_with(page.text, "password")
+        password = self.password if password is None else password
         if decision == "deny":
             return self.submit(page, form, form.button("decision", "deny"))
         named = [b for b in form.buttons if b.name == "decision" and b.value == decision]
@@ -287,15 +307,17 @@ class Browser:
         form = form_with(results.text, "patient")
         return self.submit(results, form, form.buttons[0], patient=patient)
 
-    def authorize(self, url: str, username: str, pick: str | None = None) -> str:
-        """Walk a whole authorization; return the callback URL the app would receive."""
+    def authorize(self, url: str, username: str, pick: str | None = None, query: str | None = None) -> str:
+        """Walk a whole authorization (sign-in, picker, consent: whichever the server shows);
+        return the callback URL the app would receive. The picker is searched for `query`
+        (default: the patient id) and `pick` is chosen."""
         response = self.open(url)
         for _ in range(6):
             if response.is_redirect:
                 location = urljoin(response.url, response.headers["Location"])
                 if "/auth/pick" in location:
                     assert pick, "the patient picker appeared"
-                    response = self.pick(response, pick, pick)
+                    response = self.pick(response, query or pick, pick)
                     continue
                 if not location.startswith(self.srv.url("/auth/")):
                     return location

@@ -11,6 +11,7 @@ import requests
 from auth_testkit import (
     PASSWORD,
     REDIRECT,
+    SCOPE,
     Browser,
     Server,
     auth_params,
@@ -45,7 +46,9 @@ def test_authorize_by_post(server: Server) -> None:
     params = auth_params(server, challenge)
     page = browser.http.post(server.url("/auth/authorize"), data=params, allow_redirects=False)
     assert page.status_code == 200 and 'dir="rtl"' in page.text
-    response = browser.sign_in(page, "maryam")
+    consent = browser.sign_in(page, "maryam")
+    assert consent.status_code == 200 and "Test App" in consent.text  # first time: the app is named
+    response = browser.consent(consent)
     assert response.status_code == 302
     assert exchange(server, query_of(response.headers["Location"])["code"], verifier).status_code == 200
 
@@ -192,13 +195,15 @@ def test_confidential_client_cannot_skip_authentication(server: Server) -> None:
     assert response.json()["error"] == "invalid_client"
 
 
-def test_wrong_password_and_rate_limit(server: Server) -> None:
+def test_wrong_password_locks_this_address_out_for_a_while(server: Server) -> None:
     _, challenge = pkce()
     browser = Browser(server)
     page = browser.open(authorize_url(server, auth_params(server, challenge)))
-    statuses = [browser.sign_in(page, "maryam", password="nope-nope-nope").status_code for _ in range(11)]
-    assert statuses[:10] == [401] * 10 and statuses[10] == 429
-    assert browser.sign_in(page, "maryam").status_code == 429  # even the right password, for a while
+    statuses = [browser.sign_in(page, "maryam", password="nope-nope-nope").status_code for _ in range(5)]
+    assert statuses == [401, 401, 401, 401, 429]  # the fifth failure locks (username, address)
+    locked = browser.sign_in(page, "maryam")
+    assert locked.status_code == 429  # even the right password, for a while
+    assert "۱ دقیقهٔ دیگر" in locked.text  # and the page says how long
     logins = [e for e in server.audit if e["subtype"][0]["code"] == "110122"]
     assert logins and all(e["outcome"] == "4" for e in logins)
 
@@ -211,30 +216,28 @@ def test_pending_request_is_bound_to_the_browser(server: Server) -> None:
     assert response.status_code == 400 and "Location" not in response.headers
 
 
-def test_signed_in_browser_gets_consent_page_then_code(server: Server) -> None:
+def test_signed_in_browser_is_not_asked_again(server: Server) -> None:
     verifier, challenge = pkce()
     browser = Browser(server)
-    get_code(server, browser, auth_params(server, challenge))  # signs in, session cookie set
-    page = browser.open(authorize_url(server, auth_params(server, challenge)))
-    assert (
-        page.status_code == 200
-        and 'name="decision" value="allow"' in page.text
-        and 'type="password"' not in page.text
-    )
-    response = browser.consent(page)
+    get_code(server, browser, auth_params(server, challenge))  # signs in, allows, session cookie set
+    response = browser.open(authorize_url(server, auth_params(server, challenge)))
+    assert response.status_code == 302  # no password, no consent: the same app, the same scopes
     assert exchange(server, query_of(response.headers["Location"])["code"], verifier).ok
+    more = browser.open(authorize_url(server, auth_params(server, challenge, scope=f"{SCOPE} online_access")))
+    assert more.status_code == 200 and 'type="password"' not in more.text  # more scopes: consent again
+    assert exchange(server, query_of(browser.consent(more).headers["Location"])["code"], verifier).ok
 
 
 def test_consent_page_deny_and_sign_out_go_where_they_say(server: Server) -> None:
     _, challenge = pkce()
     browser = Browser(server)
-    get_code(server, browser, auth_params(server, challenge))
     params = auth_params(server, challenge)
-    denied = browser.consent(browser.open(authorize_url(server, params)), "deny")
-    assert denied.status_code == 302
+    consent = browser.sign_in(browser.open(authorize_url(server, params)), "maryam")
+    denied = browser.consent(consent, "deny")
     callback = query_of(denied.headers["Location"])
     assert callback["error"] == "access_denied" and callback["state"] == params["state"]
     page = browser.open(authorize_url(server, auth_params(server, challenge)))
+    assert page.status_code == 200 and 'type="password"' not in page.text  # signed in, not yet allowed
     signout = next(f for f in forms(page.text) if "decision" not in {b.name for b in f.buttons})
     signed_out = browser.submit(page, signout, signout.buttons[0])
     assert signed_out.status_code == 200 and 'type="password"' in signed_out.text  # asked to sign in again

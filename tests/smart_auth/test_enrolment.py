@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 
 import pytest
 import requests
@@ -43,7 +44,7 @@ def verify(browser: Browser, page: requests.Response, code: str) -> requests.Res
 
 def create_account(browser: Browser, page: requests.Response, **typed: str) -> requests.Response:
     form = form_with(page.text, "username")
-    return browser.submit(page, form, form.buttons[-1], **typed)
+    return browser.submit(page, form, form.buttons[0], **typed)
 
 
 def test_enrolment_end_to_end_then_sign_in(server: Server) -> None:
@@ -63,13 +64,11 @@ def test_enrolment_end_to_end_then_sign_in(server: Server) -> None:
     assert user and user["role"] == "paraclinic" and user["fhir_user"] == "PractitionerRole/dr1-lab"
 
     verifier, challenge = pkce()  # and the new account signs in to an app
-    fresh = Browser(server)
-    callback = fresh.sign_in(
-        fresh.open(authorize_url(server, auth_params(server, challenge, scope="openid fhirUser user/*.rs"))),
-        "dr.sara",
-        NEW_PASSWORD,
+    fresh = Browser(server, NEW_PASSWORD)
+    callback = fresh.authorize(
+        authorize_url(server, auth_params(server, challenge, scope="openid fhirUser user/*.rs")), "dr.sara"
     )
-    token = exchange(server, query_of(callback.headers["Location"])["code"], verifier).json()
+    token = exchange(server, query_of(callback)["code"], verifier).json()
     assert "user/ServiceRequest.rs" in token["scope"].split()
     kinds = [e["subtype"][0]["code"] for e in server.audit]
     assert {"otp-sent", "otp-checked", "enrolled", "110122", "token-issued"} <= set(kinds)
@@ -93,25 +92,67 @@ def test_unknown_pair_gets_same_answer_but_no_sms(server: Server) -> None:
     assert verify(browser, page, "000000").status_code == 400
 
 
-def test_brute_force_locks_out_with_growing_lockout(server: Server) -> None:
+def expire_codes(server: Server) -> None:
+    """The code's lifetime passes."""
+    with sqlite3.connect(server.data / "auth.sqlite3") as db:
+        db.execute("UPDATE records SET doc = json_set(doc, '$.code_expires', 0) WHERE kind = 'enrol'")
+
+
+def resend(browser: Browser, page: requests.Response) -> requests.Response:
+    form = form_with(page.text, "code")
+    return browser.submit(page, form, form.button("resend"))
+
+
+def wrong_code(server: Server) -> str:
+    return "999999" if sent_code(server) != "999999" else "888888"
+
+
+def test_wrong_codes_void_the_code_then_a_new_one_works(server: Server) -> None:
     browser = Browser(server)
     page = start(browser)
-    code = sent_code(server)
-    wrong = "999999" if code != "999999" else "888888"
+    code, wrong = sent_code(server), wrong_code(server)
     statuses = [verify(browser, page, wrong).status_code for _ in range(5)]
-    assert statuses == [400, 400, 400, 400, 429]
-    assert verify(browser, page, code).status_code == 429  # even the right code while locked
-    lock = server.auth.store.get_record("lock", NC)
-    assert lock is not None
-    assert start(Browser(server)).status_code == 429  # no new code while locked
-    # the next lock-out is twice as long
-    server.auth.store.delete_record("lock", NC)
-    first_until = lock["until"]
+    assert statuses == [400, 400, 400, 400, 429]  # the fifth wrong code voids this code
+    assert verify(browser, page, code).status_code == 429  # even the right one now
+    early = resend(browser, page)
+    assert early.status_code == 429 and "ثانیه" in early.text  # a new code once this one has expired
+    expire_codes(server)
+    again = resend(browser, page)
+    assert again.status_code == 200 and len(outbox(server)) == 2
+    assert verify(browser, again, sent_code(server)).status_code == 200  # the new code works
+
+
+def test_wrong_codes_per_pair_per_day(server: Server) -> None:
+    browser = Browser(server)
     page = start(browser)
-    for _ in range(5):
-        verify(browser, page, wrong)
-    second = server.auth.store.get_record("lock", NC)
-    assert second and second["until"] - first_until > server.auth.config.otp_base_lockout
+    wrong = wrong_code(server)
+    statuses = [verify(browser, page, wrong).status_code for _ in range(4)]
+    expire_codes(server)
+    page = resend(browser, page)
+    statuses += [verify(browser, page, wrong_code(server)).status_code for _ in range(4)]
+    expire_codes(server)
+    page = resend(browser, page)
+    statuses += [verify(browser, page, wrong_code(server)).status_code for _ in range(2)]
+    assert statuses == [400] * 9 + [429]  # the tenth wrong code today locks the pair
+    assert "ساعت" in verify(browser, page, sent_code(server)).text  # the wait is shown
+    refused = start(Browser(server))
+    assert refused.status_code == 429 and "ساعت" in refused.text
+    lock = server.auth.store.get_record("otp-day-lock", f"{NC}|{MOBILE}")
+    assert lock is not None and 0 < lock["until"] - time.time() <= 24 * 3600
+
+
+def test_someone_who_knows_only_the_national_code_cannot_block_the_owner(server: Server) -> None:
+    stranger = Browser(server)
+    for mobile in ("09350000001", "09350000002"):  # guessing the mobile
+        page = start(stranger, NC, mobile)
+        assert page.status_code == 200
+        assert [verify(stranger, page, "123456").status_code for _ in range(5)] == [400] * 4 + [429]
+    assert [start(stranger, NC, "09350000001").status_code for _ in range(3)] == [200, 200, 429]
+    assert outbox(server) == []  # a wrong mobile sends nothing
+    owner = Browser(server)
+    page = start(owner)
+    assert page.status_code == 200 and outbox(server)[-1]["to"] == MOBILE
+    assert verify(owner, page, sent_code(server)).status_code == 200  # nothing of the owner's was touched
 
 
 def test_expired_code_refused(server: Server) -> None:
@@ -123,9 +164,10 @@ def test_expired_code_refused(server: Server) -> None:
     assert verify(browser, page, code).status_code == 400
 
 
-def test_send_rate_limits_per_national_code(server: Server) -> None:
+def test_send_rate_limits_per_pair(server: Server) -> None:
     statuses = [start(Browser(server)).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+    assert start(Browser(server), NC, "09121234568").status_code == 200  # another pair is not affected
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,9 @@ def test_standalone_picker_offers_only_search_results(server: Server) -> None:
     )
     response = browser.pick(response, "مریم", "p2")  # p2 was not among the results for "مریم"
     assert response.status_code == 302 and "/auth/pick" in response.headers["Location"]
-    response = browser.pick(response, "مریم", "p1")
+    consent = browser.pick(response, "مریم", "p1")
+    assert "مریم احمدی" in consent.text and "••••••3460" in consent.text  # the chosen patient is named
+    response = browser.consent(consent)
     body = exchange(server, query_of(response.headers["Location"])["code"], verifier).json()
     assert body["patient"] == "p1" and body["need_patient_banner"] is True
 
