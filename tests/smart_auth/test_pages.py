@@ -106,9 +106,9 @@ def test_fields_are_labelled_and_errors_tied_to_them(server: Server) -> None:
         r'<input id="national_code"[^>]*aria-describedby="national_code-hint national_code-error"', bad.text
     )
     assert 'aria-invalid="true"' in bad.text and 'id="national_code-error" role="alert"' in bad.text
-    for html in (page.text, bad.text):
-        ids = set(re.findall(r'<input id="([^"]+)"', html))
-        labels = set(re.findall(r'<label for="([^"]+)"', html))
+    for text in (page.text, bad.text):
+        ids = set(re.findall(r'<input id="([^"]+)"', text))
+        labels = set(re.findall(r'<label for="([^"]+)"', text))
         assert ids and ids <= labels
 
 
