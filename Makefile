@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DATA ?= data
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean browser-deps
 
 $(BIN)/fhir-server: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(BIN)/fhir-server: setup.cfg pyproject.toml
 run: $(BIN)/fhir-server
 	$(BIN)/fhir-server serve --host $(HOST) --port $(PORT) --data $(DATA) --seed $(EXTRA)
 
-test: $(BIN)/fhir-server
+test: $(BIN)/fhir-server browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy fhir_server smart_auth terminology
 	$(BIN)/pytest -n 2 --dist loadfile
@@ -28,3 +28,14 @@ bench: $(BIN)/fhir-server
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# tests/browser drive Debian's Chromium (never `playwright install`); the printout test
+# renders PDFs with pdftoppm. Installed when missing (root, as on CI).
+browser-deps:
+	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils; \
+	  else \
+	    echo "make test needs chromium and poppler-utils: sudo apt-get install -y chromium poppler-utils"; exit 1; \
+	  fi; \
+	fi

@@ -42,8 +42,14 @@ TEXT: dict[str, dict[str, str]] = {
     "national_code": {"fa": "کد ملی", "en": "National code"},
     "mobile": {"fa": "شمارهٔ همراه", "en": "Mobile number"},
     "send_code": {"fa": "دریافت کد یک‌بارمصرف", "en": "Send a one-time code"},
-    "bad_national_code": {"fa": "کد ملی معتبر نیست.", "en": "The national code is not valid."},
-    "bad_mobile": {"fa": "شمارهٔ همراه معتبر نیست.", "en": "The mobile number is not valid."},
+    "bad_national_code": {
+        "fa": "کد ملی معتبر نیست؛ ۱۰ رقم آن را دوباره بررسی کنید.",
+        "en": "The national code is not valid: check its 10 digits again.",
+    },
+    "bad_mobile": {
+        "fa": "شمارهٔ همراه معتبر نیست؛ آن را به شکل ۰۹۱۲۱۲۳۴۵۶۷ بنویسید.",
+        "en": "The mobile number is not valid: write it like 09121234567.",
+    },
     "code_sent": {
         "fa": "اگر این کد ملی و شمارهٔ همراه در سامانه ثبت باشد، کدی پیامک شد.",
         "en": "If this national code and mobile are registered, a code was sent by SMS.",
@@ -89,6 +95,12 @@ TEXT: dict[str, dict[str, str]] = {
     "level_user": {"fa": "هرچه شما می‌توانید ببینید", "en": "whatever you can see"},
     "level_system": {"fa": "دسترسی سامانه‌ای", "en": "system access"},
     "scope_openid": {"fa": "هویت شما", "en": "your identity"},
+    "scope_fhirUser": {
+        "fa": "پروندهٔ کاربری شما (پزشک، داروساز، ...)",
+        "en": "your user record (doctor, pharmacist, ...)",
+    },
+    "scope_profile": {"fa": "نام شما", "en": "your name"},
+    "technical_scopes": {"fa": "دامنه‌های فنی", "en": "Technical scopes"},
     "scope_offline_access": {"fa": "دسترسی پس از خروج شما", "en": "access while you are away"},
     "scope_online_access": {"fa": "دسترسی تا زمانی که وارد هستید", "en": "access while you are signed in"},
     "all_types": {"fa": "همهٔ منابع", "en": "all resources"},
@@ -227,12 +239,16 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def translator(lang: str) -> Callable[..., str]:
+def translator(lang: str, isolate: bool = False) -> Callable[..., str]:
+    """`t(key, **values)` in `lang`. With `isolate`, each value is a bidi isolate (FSI..PDI),
+    so an English app name in a Persian sentence (or the reverse) keeps the sentence's order."""
     lang = lang if lang in LANGS else LANGS[0]
 
-    def t(key: str, **values: str) -> str:
+    def t(key: str, **values: object) -> str:
         entry = TEXT.get(key)
         text = entry.get(lang, entry["en"]) if entry else key
+        if isolate:
+            values = {k: f"\u2068{v}\u2069" for k, v in values.items()}
         return text.format(**values) if values else text
 
     return t

@@ -56,7 +56,7 @@ def _switch_url(lang: str, resume: str | None) -> str:
 def render(name: str, lang: str, status: int = 200, resume: str | None = None, **context: Any) -> Response:
     """A page; with `switch_form=ID` the language button submits that form (what was typed stays)."""
     html = _env.get_template(name).render(
-        t=translator(lang),
+        t=translator(lang, isolate=True),
         lang=lang,
         dir=DIRECTION[lang],
         other_lang=LANGS[1] if lang == LANGS[0] else LANGS[0],

@@ -42,13 +42,19 @@ def register(bp: Blueprint, svc: SmartAuth) -> None:
 
 
 def scope_lines(scope: str, lang: str) -> list[dict[str, str]]:
+    """The scopes as people read them: one line per level and permissions, listing the types."""
     t = translator(lang)
-    lines = []
     parsed = ScopeSet.parse(scope)
+    groups: dict[tuple[str, str], list[Any]] = {}
     for res in parsed.resources:
-        perms = "، ".join(t(f"perm_{p}") for p in "cruds" if p in res.permissions)
-        type_ = t("all_types") if res.resource_type == "*" else res.resource_type
-        lines.append({"text": f"{type_}: {perms} ({t('level_' + res.level)})", "scope": str(res)})
+        groups.setdefault((res.level, "".join(p for p in "cruds" if p in res.permissions)), []).append(res)
+    lines = []
+    for (level, perms), scopes in groups.items():
+        what = "، ".join(t("all_types") if s.resource_type == "*" else s.resource_type for s in scopes)
+        verbs = "، ".join(t(f"perm_{p}") for p in perms)
+        lines.append(
+            {"text": f"{verbs} ({t('level_' + level)}): {what}", "scope": " ".join(map(str, scopes))}
+        )
     for other in parsed.others:
         key = f"scope_{other}"
         text = t(key)

@@ -88,7 +88,7 @@ class GrantsPages:
             return self.show()
         client = self.svc.client(client_id)
         app = client.name if client else client_id
-        return self.show(note=translator(self._lang())("revoked", app=app))
+        return self.show(note=translator(self._lang(), isolate=True)("revoked", app=app))
 
     def _signin_page(
         self, error: str | None = None, field: str | None = None, status: int = 200, username: str = ""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -72,7 +71,6 @@ def test_html_printout(clinic_api: Api) -> None:
     assert same.get_data(as_text=True) == text
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler-utils (make test installs it)")
 def test_pdf_printout_qr_decodes(api: Api, tmp_path: Path) -> None:
     rx = prescriptions(api.post("MedicationRequest/$prescribe", submission([service("801005")]), 200))[0]
     pdf = api.client.get(f"/fhir/ServiceRequest/{rx['items'][0]['id']}/$printout?format=pdf")

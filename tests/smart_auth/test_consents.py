@@ -39,7 +39,7 @@ def test_grants_page_lists_and_revokes(server: Server) -> None:
     browser = Browser(server)
     tokens = allowed_tokens(server, browser)
     page = browser.open(server.url("/auth/grants"))
-    assert page.status_code == 200 and "Test App" in page.text and "patient/*.rs" in page.text
+    assert page.status_code == 200 and "Test App" in page.text and "همهٔ منابع" in page.text
     form = form_with(page.text, "client_id")
     done = browser.submit(page, form, form.buttons[0])
     assert done.status_code == 200 and "Test App" in done.text and 'name="client_id"' not in done.text
