@@ -113,9 +113,8 @@ class FhirDirectory:
 
     def patient(self, patient_id: str) -> PatientSummary | None:
         with self.store.session() as s:
-            found = s.read_many([("Patient", patient_id)])
-        bodies = [orjson.loads(rv.body) for rv in found if rv.body]
-        return _summary(bodies[0]) if bodies else None
+            found = self._search(s, "Patient", [("_id", patient_id)])
+        return _summary(found[0]) if found else None
 
     def _search(self, s: StoreSession, type_: str, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
         with authorization.as_system():
