@@ -76,11 +76,12 @@ def test_seed_gives_a_newcomer_everything_to_try(tmp_path: Path, capsys: pytest.
     printout = app.get(f"/fhir/MedicationRequest/$printout?prescription={rx}", headers=bearer)
     assert printout.status_code == 200 and "دکتر مریم احمدی" in printout.get_data(as_text=True)
     # The enrolment directory knows the demo prescriber by national code and mobile.
+    from fhir_server.app import build_repository
     from fhir_server.directory import FhirDirectory
     from fhir_server.storage import open_store
 
     store = open_store(tmp_path, None)
-    accounts = FhirDirectory(store).find_practitioner("0451253541", "09121234567")
+    accounts = FhirDirectory(store, build_repository()).find_practitioner("0451253541", "09121234567")
     store.close()
     assert [(a["role"], a.get("organization")) for a in accounts] == [("prescriber", "درمانگاه نمونه تهران")]
 
