@@ -9,6 +9,7 @@ from flask import current_app
 
 from fhir_server import search
 from fhir_server.api.context import ctx
+from fhir_server.patch import PATCH_FORMATS
 
 SOFTWARE_VERSION = "0.1.0"
 TYPE_INTERACTIONS = [
@@ -53,7 +54,7 @@ def _build(base_url: str, types: frozenset[str]) -> dict[str, Any]:
         "implementation": {"description": "Noskhe FHIR R4 server", "url": base_url},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "application/json"],
-        "patchFormat": ["application/json-patch+json"],
+        "patchFormat": list(PATCH_FORMATS),
         "rest": [
             {
                 "mode": "server",

@@ -14,10 +14,9 @@ from fhir_server.validation.profiles import language_from_header
 FHIR_JSON = "application/fhir+json"
 JSON_TYPES = {FHIR_JSON, "application/json", "text/json", "json", "application/json+fhir"}
 XML_TYPES = {"application/fhir+xml", "application/xml", "text/xml", "xml", "application/xml+fhir"}
-PATCH_JSON = "application/json-patch+json"
 
 
-def _media_type(header: str) -> str:
+def media_type(header: str) -> str:
     return header.split(";", 1)[0].strip().lower()
 
 
@@ -25,15 +24,15 @@ def check_accept() -> None:
     """406 for XML (unsupported); any JSON type or */* is fine."""
     fmt = request.args.get("_format")
     if fmt is not None:
-        if _media_type(fmt) in XML_TYPES:
+        if media_type(fmt) in XML_TYPES:
             raise FhirError.of(406, "not-supported", "XML is not supported; use _format=json")
-        if _media_type(fmt) not in JSON_TYPES:
+        if media_type(fmt) not in JSON_TYPES:
             raise FhirError.of(406, "not-supported", f"Unsupported _format {fmt!r}")
         return
     accept = request.headers.get("Accept", "")
     if not accept:
         return
-    types = [_media_type(part) for part in accept.split(",")]
+    types = [media_type(part) for part in accept.split(",")]
     if any(t in JSON_TYPES or t in ("*/*", "application/*") for t in types):
         return
     if any(t in XML_TYPES for t in types):
@@ -42,7 +41,7 @@ def check_accept() -> None:
 
 def read_json_body(allowed: frozenset[str] = frozenset(JSON_TYPES)) -> Any:
     """The request body as JSON: 415 for other media types, 400 for bad JSON, 413 if too big."""
-    media = _media_type(request.headers.get("Content-Type", ""))
+    media = media_type(request.headers.get("Content-Type", ""))
     if media in XML_TYPES:
         raise FhirError.of(415, "not-supported", "XML is not supported; send application/fhir+json")
     if media not in allowed:
@@ -87,7 +86,7 @@ def dumps(body: dict[str, Any] | bytes) -> bytes:
 def response_content_type() -> str:
     """Answer in the JSON type asked for: application/json if that is what the client wants."""
     fmt = request.args.get("_format") or request.headers.get("Accept", "")
-    media = [_media_type(t) for t in fmt.split(",")]
+    media = [media_type(t) for t in fmt.split(",")]
     if FHIR_JSON not in media and ("application/json" in media or "json" in media):
         return "application/json; charset=utf-8"
     return "application/fhir+json; charset=utf-8"

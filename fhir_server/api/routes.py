@@ -6,15 +6,16 @@ from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, request
 
+from fhir_server import patch as patches
 from fhir_server import search
 from fhir_server.api.bundle import process_bundle
 from fhir_server.api.capability import capability_statement
 from fhir_server.api.context import base_url, check_type, ctx, query_pairs
 from fhir_server.api.history import history_bundle
 from fhir_server.api.http import (
-    PATCH_JSON,
     check_accept,
     fhir_response,
+    media_type,
     prefer_return,
     prefer_strict,
     read_json_body,
@@ -22,10 +23,10 @@ from fhir_server.api.http import (
 from fhir_server.api.responses import resource_response, write_response
 from fhir_server.operations import run_operation
 from fhir_server.outcome import FhirError, information, operation_outcome
+from fhir_server.patch import PATCH_MEDIA_TYPES, Patch
 from fhir_server.repository.meta import parse_etag
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
-PATCH_TYPES = frozenset({PATCH_JSON})
 
 
 @bp.before_request
@@ -41,6 +42,14 @@ def _if_match() -> int | None:
     if version is None:
         raise FhirError.of(400, "invalid", f'If-Match must be a version ETag like W/"1", got {value!r}')
     return version
+
+
+def _read_patch() -> Patch:
+    """JSON Patch or FHIRPath Patch, by Content-Type (415 naming both for anything else)."""
+    media = media_type(request.headers.get("Content-Type", ""))
+    if media not in PATCH_MEDIA_TYPES:
+        raise patches.unsupported(media)
+    return patches.from_http(media, read_json_body(PATCH_MEDIA_TYPES))
 
 
 def _conditional_query() -> list[tuple[str, str]]:
@@ -138,9 +147,9 @@ def conditional_update(type_: str) -> Response:
 @bp.patch("/<type_>")
 def conditional_patch(type_: str) -> Response:
     check_type(type_)
-    operations, query = read_json_body(PATCH_TYPES), _conditional_query()
+    patch, query = _read_patch(), _conditional_query()
     with ctx().store.session(write=True) as s:
-        result = ctx().repo.conditional_patch(s, type_, query, operations, _if_match())
+        result = ctx().repo.conditional_patch(s, type_, query, patch, _if_match())
     return write_response(result)
 
 
@@ -193,9 +202,9 @@ def update(type_: str, id_: str) -> Response:
 @bp.patch("/<type_>/<id_>")
 def patch(type_: str, id_: str) -> Response:
     check_type(type_)
-    operations = read_json_body(PATCH_TYPES)
+    patch = _read_patch()
     with ctx().store.session(write=True) as s:
-        result = ctx().repo.patch(s, type_, id_, operations, _if_match())
+        result = ctx().repo.patch(s, type_, id_, patch, _if_match())
     return write_response(result)
 
 

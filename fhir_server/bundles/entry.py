@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -12,6 +11,7 @@ import orjson
 
 from fhir_server import search
 from fhir_server.outcome import FhirError, Issue, operation_outcome
+from fhir_server.patch import from_entry
 from fhir_server.repository import Repository, WriteResult
 from fhir_server.repository.meta import etag, parse_etag
 from fhir_server.repository.resources import PreparedCreate, PreparedUpdate
@@ -139,27 +139,10 @@ def _write(s: StoreSession, repo: Repository, req: EntryRequest, prepared: Prepa
             return repo.conditional_update(s, req.type, req.query, req.resource, req.if_match)
         updated = prepared if isinstance(prepared, PreparedUpdate) else None
         return repo.update(s, req.type, req.id, req.resource, req.if_match, prepared=updated)
-    if req.resource is None or not _is_json_patch(req.resource):
-        raise FhirError.of(400, "not-supported", "PATCH entries need a Binary with a JSON Patch", req.where)
-    operations = _json_patch_operations(req.resource)
+    patch = from_entry(req.resource, req.where)
     if req.id is None:
-        return repo.conditional_patch(s, req.type, req.query, operations, req.if_match)
-    return repo.patch(s, req.type, req.id, operations, req.if_match)
-
-
-def _is_json_patch(resource: Any) -> bool:
-    return (
-        isinstance(resource, dict)
-        and resource.get("resourceType") == "Binary"
-        and resource.get("contentType") == "application/json-patch+json"
-    )
-
-
-def _json_patch_operations(binary: dict[str, Any]) -> Any:
-    try:
-        return orjson.loads(base64.b64decode(binary.get("data", ""), validate=True))
-    except (ValueError, orjson.JSONDecodeError) as exc:
-        raise FhirError.of(400, "invalid", f"The JSON Patch Binary cannot be read: {exc}") from exc
+        return repo.conditional_patch(s, req.type, req.query, patch, req.if_match)
+    return repo.patch(s, req.type, req.id, patch, req.if_match)
 
 
 def _delete_entry(s: StoreSession, repo: Repository, req: EntryRequest) -> dict[str, Any]:

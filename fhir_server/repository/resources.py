@@ -17,8 +17,8 @@ import orjson
 
 from fhir_server import authorization, search
 from fhir_server.outcome import FhirError, Issue, has_errors, most_severe_first
+from fhir_server.patch import Patch
 from fhir_server.repository.meta import new_id, now_instant, stamp
-from fhir_server.repository.patch import apply_json_patch
 from fhir_server.repository.rules import WriteRule
 from fhir_server.search.plan import SearchPlan, SearchResult
 from fhir_server.storage.base import HistoryPage, HistoryQuery, ResourceVersion, StoreSession, VersionConflict
@@ -253,18 +253,19 @@ class Repository:
         return self.create(s, type_, resource)
 
     def patch(
-        self, s: StoreSession, type_: str, id_: str, operations: Any, if_match: int | None = None
+        self, s: StoreSession, type_: str, id_: str, patch: Patch, if_match: int | None = None
     ) -> WriteResult:
+        """JSON Patch or FHIRPath Patch; the result is validated as an update would be."""
         current = self.read(s, type_, id_)
         self._check_if_match(current, if_match)
         _check_access(s, "patch", current)
         assert current.body is not None
-        patched = apply_json_patch(orjson.loads(current.body), operations)
+        patched = patch.apply(orjson.loads(current.body))
         warnings = self._check(patched, type_)
         return self._write(s, type_, id_, patched, current.version, "PATCH", warnings)
 
     def conditional_patch(
-        self, s: StoreSession, type_: str, query: Query, operations: Any, if_match: int | None = None
+        self, s: StoreSession, type_: str, query: Query, patch: Patch, if_match: int | None = None
     ) -> WriteResult:
         found = self.match(s, type_, query, "patch")
         if len(found) != 1:
@@ -273,7 +274,7 @@ class Repository:
                 "not-found" if not found else "multiple-matches",
                 f"The conditional patch matched {len(found)} resources; it needs exactly one",
             )
-        return self.patch(s, type_, found[0], operations, if_match)
+        return self.patch(s, type_, found[0], patch, if_match)
 
     def delete(self, s: StoreSession, type_: str, id_: str) -> ResourceVersion | None:
         """Logical delete: a new version marks it gone. Deleting what is absent does nothing."""

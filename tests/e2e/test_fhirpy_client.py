@@ -59,3 +59,16 @@ def test_fhirpy_count_pages_and_absolute_references(server: RunningServer) -> No
         .count()
         == 0
     )
+
+
+def test_fhirpy_merge_style_patch_is_refused_with_the_supported_formats(server: RunningServer) -> None:
+    """fhirpy's patch() sends a merge-style object as application/json (Aidbox style): no
+    FHIR patch format, so 415 with an OperationOutcome naming the two that are."""
+    client = SyncFHIRClient(server.base)
+    patient = client.resource("Patient", gender="female")
+    patient.save()
+    with pytest.raises(OperationOutcome) as err:
+        client.patch("Patient", patient.id, gender="male")
+    text = str(err.value)
+    assert "application/json-patch+json" in text and "application/fhir+json" in text
+    assert client.reference("Patient", patient.id).to_resource()["gender"] == "female"

@@ -165,7 +165,23 @@ BAD_REQUESTS = [
     ("accept xml", "GET", "Patient/x", None, {"Accept": "application/fhir+xml"}, 406),
     ("format xml", "GET", "Patient/x?_format=xml", None, {}, 406),
     ("post on instance", "POST", "Patient/abc", {"resourceType": "Patient"}, FHIR_JSON, 405),
-    ("patch wrong type", "PATCH", "Patient/abc", [], FHIR_JSON, 415),
+    (
+        "patch merge-style",
+        "PATCH",
+        "Patient/abc",
+        {"gender": "male"},
+        {"Content-Type": "application/json"},
+        415,
+    ),
+    (
+        "patch merge type",
+        "PATCH",
+        "Patient/abc",
+        {"gender": "male"},
+        {"Content-Type": "application/merge-patch+json"},
+        415,
+    ),
+    ("patch array as fhir+json", "PATCH", "Patient/abc", [], FHIR_JSON, 400),
     ("bundle not transaction", "POST", "", {"resourceType": "Bundle", "type": "collection"}, FHIR_JSON, 400),
 ]
 

@@ -6,6 +6,7 @@ import orjson
 import pytest
 
 from fhir_server.outcome import FhirError
+from fhir_server.patch import JSON_PATCH, Patch
 from fhir_server.repository import Repository
 from fhir_server.storage.sqlite import SQLiteStore
 from fhir_server.validation import validate_resource
@@ -88,9 +89,10 @@ def test_patch_refuses_invalid_result_and_id_change(store: SQLiteStore, repo: Re
             ({"op": "replace"}, 400),
         ):
             with pytest.raises(FhirError) as err:
-                repo.patch(s, "Patient", "p1", ops)
+                repo.patch(s, "Patient", "p1", Patch(JSON_PATCH, ops))
             assert err.value.status == status
-        ok = repo.patch(s, "Patient", "p1", [{"op": "replace", "path": "/gender", "value": "female"}])
+        ops = [{"op": "replace", "path": "/gender", "value": "female"}]
+        ok = repo.patch(s, "Patient", "p1", Patch(JSON_PATCH, ops))
     assert ok.version.version == 2 and orjson.loads(ok.version.body or b"{}")["gender"] == "female"
 
 
