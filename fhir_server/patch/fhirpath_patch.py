@@ -117,6 +117,8 @@ def _add(resource: dict[str, Any], op: Operation) -> None:
     key, value = element_json(op.value, element, target.place, op.where)
     if element.many:
         existing = container.setdefault(key, [])
+        if not isinstance(existing, list):
+            raise bad(op.where, f"{op.path}.{op.name} is stored as a single value, not a list", 422)
         existing.append(value)
         return
     present = [k for k in (element.choices or {element.name: ""}) if k in container]
@@ -132,6 +134,8 @@ def _insert(resource: dict[str, Any], op: Operation) -> None:
     if element is None or not element.many:
         raise bad(op.where, f"{op.path} is not a list", 422)
     items = target.parent.get(target.key, [])
+    if not isinstance(items, list):
+        raise bad(op.where, f"{op.path} is stored as a single value, not a list", 422)
     if op.index > len(items):
         raise bad(op.where, f"index {op.index} is past the end of {op.path} ({len(items)} items)", 422)
     _, value = element_json(op.value, element, target.place, op.where)
