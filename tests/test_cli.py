@@ -31,6 +31,7 @@ def test_python_dash_m_runs_the_cli() -> None:
 
 
 def test_seed_is_idempotent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path = tmp_path / "data"  # a first run: the directory does not exist yet
     assert main(["seed", "--data", str(tmp_path)]) == 0
     first = capsys.readouterr().out
     assert main(["seed", "--data", str(tmp_path)]) == 0

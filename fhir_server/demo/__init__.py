@@ -79,8 +79,8 @@ def seed(data_dir: Path, store_url: str | None, fhir_base: str) -> Seeded:
     """Demo resources, the signed demo prescription, the sample app's client and the demo users."""
     from fhir_server.storage import open_store
 
+    store = open_store(data_dir, store_url)  # creates the data directory on a first run
     key = _signing_key(data_dir)
-    store = open_store(data_dir, store_url)
     try:
         count = load_demo(store, key)
         prescription = _demo_prescription(data_dir, store_url, store, key)
