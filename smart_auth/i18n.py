@@ -96,8 +96,8 @@ TEXT: dict[str, dict[str, str]] = {
     "level_system": {"fa": "دسترسی سامانه‌ای", "en": "system access"},
     "scope_openid": {"fa": "هویت شما", "en": "your identity"},
     "scope_fhirUser": {
-        "fa": "پروندهٔ کاربری شما (پزشک، داروساز، ...)",
-        "en": "your user record (doctor, pharmacist, ...)",
+        "fa": "پروندهٔ کاربری شما به عنوان پزشک، داروساز یا کارمند",
+        "en": "your user record as a doctor, pharmacist or staff member",
     },
     "scope_profile": {"fa": "نام شما", "en": "your name"},
     "technical_scopes": {"fa": "دامنه‌های فنی", "en": "Technical scopes"},
@@ -226,8 +226,8 @@ TEXT: dict[str, dict[str, str]] = {
         "{hours} more hours (until the end of the day).",
     },
     "password_rules": {
-        "fa": "گذرواژه: دست‌کم ۱۰ نویسه، نه از گذرواژه‌های رایج، و بدون نام کاربری، کد ملی یا شمارهٔ همراه.",
-        "en": "Password: at least 10 characters, not a common password, and without your username, "
+        "fa": "دست‌کم ۱۰ نویسه، نه از گذرواژه‌های رایج، و بدون نام کاربری، کد ملی یا شمارهٔ همراه.",
+        "en": "At least 10 characters, not a common password, and without your username, "
         "national code or mobile number.",
     },
     "username_rules": {

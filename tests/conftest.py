@@ -52,7 +52,7 @@ def free_port() -> int:
 class RunningServer:
     """`fhir-server serve` in a subprocess: the real HTTP server (granian)."""
 
-    def __init__(self, data: Path, *extra: str, workers: int = 2) -> None:
+    def __init__(self, data: Path, *extra: str, workers: int = 2, start_timeout: float = 30) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}/fhir"
         cmd = [
@@ -72,10 +72,10 @@ class RunningServer:
         ]
         self.log = open(data / "server.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=os.environ.copy())
-        self._wait()
+        self._wait(start_timeout)
 
-    def _wait(self) -> None:
-        deadline = time.monotonic() + 30
+    def _wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}")
@@ -84,7 +84,7 @@ class RunningServer:
                     return
             except requests.RequestException:
                 time.sleep(0.1)
-        raise RuntimeError("server did not become healthy in 30 s")
+        raise RuntimeError(f"server did not become healthy in {timeout:g} s")
 
     def stop(self) -> None:
         self.proc.terminate()

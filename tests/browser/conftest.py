@@ -57,7 +57,7 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """`fhir-server serve --seed` (what `make run` does), plus an EHR that can register launches."""
     data = tmp_path_factory.mktemp("browser-site")
-    server = RunningServer(data, "--seed", workers=1)
+    server = RunningServer(data, "--seed", workers=1, start_timeout=120)  # seeding comes first
     ehr = ["clients", "add", "--data", str(data), "--client-id", EHR_CLIENT, "--secret", EHR_SECRET]
     assert (
         main([*ehr, "--ehr-launcher", "--redirect-uri", "http://127.0.0.1:9/ehr", "--scope", "launch"]) == 0

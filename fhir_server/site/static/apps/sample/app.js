@@ -91,6 +91,10 @@ function fail(error) {
 }
 
 $("print").addEventListener("click", () => $("printout-frame").contentWindow.print());
+$("printout-frame").addEventListener("load", (event) => {
+  const frame = event.target; // the whole printout, no scrolling inside the frame
+  frame.style.height = `${frame.contentDocument.documentElement.scrollHeight + 8}px`;
+});
 
 FHIR.oauth2
   .ready()
