@@ -10,6 +10,7 @@ from flask import current_app
 from fhir_server import search
 from fhir_server.api.context import ctx
 from fhir_server.patch import PATCH_FORMATS
+from fhir_server.repository.server_records import server_written
 
 SOFTWARE_VERSION = "0.1.0"
 TYPE_INTERACTIONS = [
@@ -72,17 +73,23 @@ def _build(base_url: str, types: frozenset[str]) -> dict[str, Any]:
 
 
 def _resource(type_: str) -> dict[str, Any]:
-    return {
-        "type": type_,
-        "profile": f"http://hl7.org/fhir/StructureDefinition/{type_}",
-        "interaction": [{"code": code} for code in TYPE_INTERACTIONS],
-        "versioning": "versioned-update",
-        "readHistory": True,
+    only_read = server_written().get(type_)
+    writes: dict[str, Any] = {
         "updateCreate": True,
         "conditionalCreate": True,
         "conditionalRead": "full-support",
         "conditionalUpdate": True,
         "conditionalDelete": "single",
+    }
+    if only_read is not None:  # written by the server alone
+        writes = {"updateCreate": False, "conditionalRead": "full-support", "conditionalDelete": "not-supported"}
+    return {
+        "type": type_,
+        "profile": f"http://hl7.org/fhir/StructureDefinition/{type_}",
+        "interaction": [{"code": code} for code in (only_read or TYPE_INTERACTIONS)],
+        "versioning": "versioned-update",
+        "readHistory": True,
+        **writes,
         "referencePolicy": ["literal", "logical"],
         "searchInclude": search.search_includes(type_),
         "searchRevInclude": search.search_revincludes(type_),

@@ -3,11 +3,18 @@
 A Provenance with a `application/jose` signature over MedicationRequests or
 ServiceRequests is verified inside the write's transaction against the targets as
 stored; a signature that does not verify refuses the write (422). When it verifies,
-the targets waiting in `draft` become `active`. Signature records are immutable.
+the targets waiting in `draft` become `active`.
+
+Signature records are written only by the operations that own them (`$prescribe`, and
+`Provenance/$sign` for signing later), inside `signing_operation()`; any other create,
+and every update, patch or delete of one, is refused (405).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from fhir_server.eprescription import items, signature
@@ -17,6 +24,23 @@ from fhir_server.storage.base import StoreSession
 
 if TYPE_CHECKING:
     from fhir_server.repository.resources import Repository
+
+
+_IN_OPERATION: ContextVar[bool] = ContextVar("noskhe_signing_operation", default=False)
+
+
+@contextmanager
+def signing_operation() -> Iterator[None]:
+    """Run a block as one of the operations that write signature records."""
+    token = _IN_OPERATION.set(True)
+    try:
+        yield
+    finally:
+        _IN_OPERATION.reset(token)
+
+
+def _not_allowed(text: str) -> FhirError:
+    return FhirError.of(405, "not-supported", text)
 
 
 class SigningRule:
@@ -30,11 +54,13 @@ class SigningRule:
     ) -> list[Issue]:
         sigs = signature.jose_signatures(resource)
         if previous is not None and (sigs or signature.jose_signatures(previous)):
-            raise FhirError.of(
-                409, "business-rule", "A signature record cannot be changed; sign again instead"
-            )
+            raise _not_allowed("A signature record cannot be changed; sign again with Provenance/$sign")
         if not sigs:
             return []
+        if not _IN_OPERATION.get():
+            raise _not_allowed(
+                "Signatures are submitted with MedicationRequest/$prescribe or Provenance/$sign"
+            )
         found = [_target(s, ref) for ref in resource.get("target") or []]
         targets = [t for t in found if t is not None and items.is_eprescription(t[0])]
         if not targets:
@@ -48,7 +74,7 @@ class SigningRule:
 
     def before_delete(self, repo: Repository, s: StoreSession, current: dict[str, Any]) -> None:
         if signature.jose_signatures(current):
-            raise FhirError.of(409, "business-rule", "A signature record cannot be deleted")
+            raise _not_allowed("A signature record cannot be deleted")
 
 
 def _target(s: StoreSession, ref: dict[str, Any]) -> tuple[dict[str, Any], int] | None:

@@ -13,6 +13,7 @@ from fhir_server.operations.lookup import lookup_operation
 from fhir_server.operations.prescribe import prescribe_operation
 from fhir_server.operations.printout import printout_operation
 from fhir_server.operations.record_paper import record_paper_operation
+from fhir_server.operations.sign import sign_operation
 from fhir_server.operations.subsumes import subsumes_operation
 from fhir_server.operations.terminology_import import terminology_import_operation
 from fhir_server.operations.translate import translate_operation
@@ -37,6 +38,7 @@ OPERATIONS: dict[str, Operation] = {
     "verify": verify_operation,
     "printout": printout_operation,
     "record-paper": record_paper_operation,
+    "sign": sign_operation,
 }
 
 

@@ -19,6 +19,7 @@ from fhir_server.api.http import fhir_response, read_json_body
 from fhir_server.bundles import run_transaction
 from fhir_server.eprescription import items
 from fhir_server.eprescription.ids import TRACKING_SYSTEM
+from fhir_server.eprescription.signing import signing_operation
 from fhir_server.outcome import FhirError
 
 
@@ -35,7 +36,8 @@ def prescribe_operation(type_: str | None, id_: str | None) -> Response:
         )
     ordered = sorted(entries, key=lambda e: (e.get("resource") or {}).get("resourceType") == "Provenance")
     c = ctx()
-    response = run_transaction(c.store, c.repo, ordered, base_url(), c.resource_types, "OperationOutcome")
+    with signing_operation():
+        response = run_transaction(c.store, c.repo, ordered, base_url(), c.resource_types, "OperationOutcome")
     return fhir_response(_summary(response), 200)
 
 

@@ -20,6 +20,7 @@ from fhir_server.outcome import FhirError, Issue, has_errors, most_severe_first
 from fhir_server.patch import Patch
 from fhir_server.repository.meta import new_id, now_instant, stamp
 from fhir_server.repository.rules import WriteRule
+from fhir_server.repository.server_records import check_writable
 from fhir_server.search.plan import SearchPlan, SearchResult
 from fhir_server.storage.base import HistoryPage, HistoryQuery, ResourceVersion, StoreSession, VersionConflict
 
@@ -163,6 +164,7 @@ class Repository:
 
         `prepared` (from `prepare_create`, done before the session) skips the work that
         needs no store, so it is not done while the store's write lock is held."""
+        check_writable(type_, "create")
         authorization.current().require("create", type_)
         if prepared is not None and prepared.stored is not None:
             assert prepared.body is not None and prepared.index is not None
@@ -178,6 +180,7 @@ class Repository:
 
         When a workflow rule concerns the resource it may change it inside the session:
         then only the validation is done here, and the rest in the session."""
+        check_writable(type_, "create")
         authorization.current().require("create", type_)
         if not isinstance(resource, dict):
             return None
@@ -193,6 +196,7 @@ class Repository:
         self, s: StoreSession, type_: str, resource: Any, query: Query, *, id_: str | None = None
     ) -> WriteResult:
         """Conditional create: none → create, one → that resource (200), more → 412."""
+        check_writable(type_, "create")
         found = self.match(s, type_, query, "create")
         if len(found) > 1:
             raise FhirError.of(412, "multiple-matches", "If-None-Exist matched several resources")
@@ -205,6 +209,7 @@ class Repository:
         the type-level permission, validation, and (when no workflow rule is about the type,
         so nothing will change the resource inside) the index entries. Everything decided
         against stored data (If-Match, compartment access, no-op) is done in the session."""
+        check_writable(type_, "update")
         if isinstance(resource, dict) and resource.get("id") != id_:
             raise FhirError.of(
                 400, "invalid", f"The resource id must equal the id in the URL ({id_})", f"{type_}.id"
@@ -224,6 +229,7 @@ class Repository:
         *,
         prepared: PreparedUpdate | None = None,
     ) -> WriteResult:
+        check_writable(type_, "update")
         prepared = prepared or self.prepare_update(type_, id_, resource)
         warnings = prepared.warnings
         current = s.current(type_, id_)
@@ -240,6 +246,7 @@ class Repository:
     def conditional_update(
         self, s: StoreSession, type_: str, query: Query, resource: Any, if_match: int | None = None
     ) -> WriteResult:
+        check_writable(type_, "update")
         found = self.match(s, type_, query, "update")
         if len(found) > 1:
             raise FhirError.of(412, "multiple-matches", "The conditional update matched several resources")
@@ -256,6 +263,7 @@ class Repository:
         self, s: StoreSession, type_: str, id_: str, patch: Patch, if_match: int | None = None
     ) -> WriteResult:
         """JSON Patch or FHIRPath Patch; the result is validated as an update would be."""
+        check_writable(type_, "patch")
         current = self.read(s, type_, id_)
         self._check_if_match(current, if_match)
         _check_access(s, "patch", current)
@@ -267,6 +275,7 @@ class Repository:
     def conditional_patch(
         self, s: StoreSession, type_: str, query: Query, patch: Patch, if_match: int | None = None
     ) -> WriteResult:
+        check_writable(type_, "patch")
         found = self.match(s, type_, query, "patch")
         if len(found) != 1:
             raise FhirError.of(
@@ -278,6 +287,7 @@ class Repository:
 
     def delete(self, s: StoreSession, type_: str, id_: str) -> ResourceVersion | None:
         """Logical delete: a new version marks it gone. Deleting what is absent does nothing."""
+        check_writable(type_, "delete")
         authorization.current().require("delete", type_)
         current = s.current(type_, id_)
         if current is None or current.deleted:
@@ -292,6 +302,7 @@ class Repository:
             raise FhirError.of(409, "conflict", str(exc)) from exc
 
     def conditional_delete(self, s: StoreSession, type_: str, query: Query) -> list[ResourceVersion]:
+        check_writable(type_, "delete")
         found = self.match(s, type_, query, "delete")
         if len(found) > 1:
             raise FhirError.of(412, "multiple-matches", "The conditional delete matched several resources")

@@ -58,7 +58,7 @@ def test_sign_later_activates_and_edit_needs_new_signature(
     mr = rx["items"][0]
     assert rx["status"] == "draft"
     assert api.get(f"MedicationRequest/{mr['id']}/$verify")["parameter"][0]["valueBoolean"] is False
-    api.post("Provenance", provenance([f"MedicationRequest/{mr['id']}"], [mr], signing_key))
+    api.post("Provenance/$sign", provenance([f"MedicationRequest/{mr['id']}"], [mr], signing_key))
     mr = api.get(f"MedicationRequest/{mr['id']}")
     assert mr["status"] == "active"
     edited = {**mr, "dispenseRequest": {**mr["dispenseRequest"], "quantity": {"value": 15}}}
