@@ -595,12 +595,17 @@ def _expand_choice_children(diffs: list[dict[str, Any]], rtype: str) -> list[dic
 
 
 def extension_definitions() -> list[dict[str, Any]]:
-    def ext(key: str, title: str, context: str, value_type: str, vs: str | None = None) -> dict[str, Any]:
+    def ext(
+        key: str, title: str, context: str, value_type: str, vs: str | None = None, target: str | None = None
+    ) -> dict[str, Any]:
+        kind: dict[str, Any] = {"code": value_type}
+        if target:
+            kind["targetProfile"] = [f"http://hl7.org/fhir/StructureDefinition/{target}"]
         value: dict[str, Any] = {
             "id": "Extension.value[x]",
             "path": "Extension.value[x]",
             "min": 1,
-            "type": [{"code": value_type}],
+            "type": [kind],
         }
         if vs:
             value["binding"] = binding("required", vs)
@@ -638,6 +643,13 @@ def extension_definitions() -> list[dict[str, Any]]:
             "string",
         ),
         ext("province", "Province", "Organization", "Coding", "province"),
+        ext(
+            "dispense-return-of",
+            "The dispense a return or correction undoes (R4's partOf cannot point at a MedicationDispense)",
+            "MedicationDispense",
+            "Reference",
+            target="MedicationDispense",
+        ),
     ]
 
 
@@ -681,6 +693,13 @@ SEARCH_PARAMETERS = [
         "The prescription a drug item belongs to",
     ),
     ("Coverage", "insurer", "token", "Coverage.type", "The insurer of a coverage"),
+    (
+        "MedicationDispense",
+        "return-of",
+        "reference",
+        f"MedicationDispense.extension.where(url='{SD}/dispense-return-of').value",
+        "The dispense a return or correction record undoes",
+    ),
 ]
 
 
@@ -773,7 +792,7 @@ def main() -> None:
         res = search_parameter(*sp)
         write(OUT / f"SearchParameter-{res['id']}.json", res)
     print(
-        f"wrote {len(PROFILES)} profiles, 2 extensions, {len(NAMING_SYSTEMS)} naming systems, "
+        f"wrote {len(PROFILES)} profiles, {len(extension_definitions())} extensions, {len(NAMING_SYSTEMS)} naming systems, "
         f"{len(SEARCH_PARAMETERS)} search parameters to {OUT}"
     )
 

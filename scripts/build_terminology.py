@@ -439,6 +439,13 @@ def build() -> list[dict[str, Any]]:
             hierarchy=True,
         ),
         simple("prescription-type", "Prescription types (TAMIN)", "prescription_type.txt"),
+        simple(
+            "dispense-type",
+            "Dispensing record types",
+            "dispense_type.txt",
+            description="MedicationDispense.type of a national e-prescription's dispensing records: "
+            "returns and corrections are new records pointing at the dispense they undo.",
+        ),
         rvu(),
         insurer(),
         simple(
@@ -484,6 +491,7 @@ def build() -> list[dict[str, Any]]:
             [{"system": cat, "filter": [{"property": "concept", "op": "descendent-of", "value": "IMG"}]}],
         ),
         value_set("prescription-type", "Prescription types", [whole(f"{BASE}/CodeSystem/prescription-type")]),
+        value_set("dispense-type", "Dispensing record types", [whole(f"{BASE}/CodeSystem/dispense-type")]),
         value_set("rvu", "Health services", [whole(f"{BASE}/CodeSystem/rvu")]),
         value_set(
             "lab-services",

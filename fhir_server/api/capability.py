@@ -82,7 +82,11 @@ def _resource(type_: str) -> dict[str, Any]:
         "conditionalDelete": "single",
     }
     if only_read is not None:  # written by the server alone
-        writes = {"updateCreate": False, "conditionalRead": "full-support", "conditionalDelete": "not-supported"}
+        writes = {
+            "updateCreate": False,
+            "conditionalRead": "full-support",
+            "conditionalDelete": "not-supported",
+        }
     return {
         "type": type_,
         "profile": f"http://hl7.org/fhir/StructureDefinition/{type_}",

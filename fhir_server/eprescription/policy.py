@@ -26,6 +26,13 @@ class Policy:
     insurers: dict[str, dict[str, Any]]
     interactions: tuple[Interaction, ...]
     atc: dict[str, str]  # generic code -> ATC code
+    dispensing: dict[str, dict[str, Any]]  # return / correction -> windowDays
+
+    def undo_window_days(self, kind: str) -> int | None:
+        """Days after a dispense during which a `kind` record (return, correction) may undo
+        part of it; None when the kind is not allowed at all."""
+        rule = self.dispensing.get(kind)
+        return None if rule is None else int(rule["windowDays"])
 
     def type_for_kind(self, kind: str) -> str | None:
         return next((name for name, t in self.types.items() if kind in t["kinds"]), None)
@@ -74,4 +81,5 @@ def load_policy(folder: Path) -> Policy:
         insurers=insurers,
         interactions=interactions,
         atc=_atc_map(),
+        dispensing=_read(folder / "dispensing.json"),
     )

@@ -15,4 +15,10 @@ from fhir_server.repository.rules import WriteRule
 def workflow_rules(config: EPrescriptionConfig | None = None) -> list[WriteRule]:
     config = config or EPrescriptionConfig()
     policy = load_policy(config.policy_dir)
-    return [PrescriptionRule(config, policy), ChangeRule(config), SigningRule(), DispenseRule(), FulfilRule()]
+    return [
+        PrescriptionRule(config, policy),
+        ChangeRule(config),
+        SigningRule(),
+        DispenseRule(policy),
+        FulfilRule(),
+    ]

@@ -71,6 +71,14 @@ def staff() -> list[dict[str, Any]]:
     def person(id_: str, name: str) -> dict[str, Any]:
         return {"resourceType": "Practitioner", "id": id_, "name": [{"text": name}]}
 
+    def works_at(id_: str, org_id: str) -> dict[str, Any]:
+        return {
+            "resourceType": "PractitionerRole",
+            "id": f"{id_}-at-{org_id}",
+            "practitioner": {"reference": f"Practitioner/{id_}"},
+            "organization": {"reference": f"Organization/{org_id}"},
+        }
+
     second = {
         "resourceType": "Patient",
         "id": "pat-2",
@@ -85,7 +93,9 @@ def staff() -> list[dict[str, Any]]:
         org("lab-org-1", "آزمایشگاه نور", "laboratory"),
         person("sec-1", "زهرا منشی"),
         person("ph-1", "دکتر شفا"),
+        works_at("ph-1", "pharmacy-1"),
         person("ph-2", "دکتر سینا"),
+        works_at("ph-2", "pharmacy-2"),
         person("lab-1", "کارشناس آزمایشگاه"),
         second,
     ]

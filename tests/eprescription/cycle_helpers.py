@@ -188,6 +188,27 @@ def prescriptions(result: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+DISPENSE_TYPE = "http://noskhe.ir/fhir/CodeSystem/dispense-type"
+RETURN_OF = "http://noskhe.ir/fhir/StructureDefinition/dispense-return-of"
+
+
+def take_back(
+    given: dict[str, Any], qty: float, kind: str = "return", pharmacy: str | None = None
+) -> dict[str, Any]:
+    """A return (or correction) record of part of the dispense `given`."""
+    record = {k: v for k, v in given.items() if k not in ("id", "meta", "extension", "type")}
+    if pharmacy is not None:
+        record["performer"] = [{"actor": {"reference": f"Organization/{pharmacy}"}}]
+    return {
+        **record,
+        "type": {"coding": [{"system": DISPENSE_TYPE, "code": kind}]},
+        "extension": [
+            {"url": RETURN_OF, "valueReference": {"reference": f"MedicationDispense/{given['id']}"}}
+        ],
+        "quantity": {"value": qty},
+    }
+
+
 def dispense(
     mr: dict[str, Any], qty: float, pharmacy: str = "pharmacy-1", code: str | None = None
 ) -> dict[str, Any]:
