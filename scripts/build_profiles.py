@@ -792,7 +792,8 @@ def main() -> None:
         res = search_parameter(*sp)
         write(OUT / f"SearchParameter-{res['id']}.json", res)
     print(
-        f"wrote {len(PROFILES)} profiles, {len(extension_definitions())} extensions, {len(NAMING_SYSTEMS)} naming systems, "
+        f"wrote {len(PROFILES)} profiles, {len(extension_definitions())} extensions, "
+        f"{len(NAMING_SYSTEMS)} naming systems, "
         f"{len(SEARCH_PARAMETERS)} search parameters to {OUT}"
     )
 
