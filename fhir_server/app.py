@@ -21,6 +21,7 @@ from fhir_server.config import Settings
 from fhir_server.directory import FhirDirectory
 from fhir_server.eprescription import claims, workflow_rules
 from fhir_server.eprescription.http import register as register_eprescription
+from fhir_server.eprescription.stamps import stamp_keys
 from fhir_server.operations.terminology_support import latest_terminology_seq, register_stored
 from fhir_server.outcome import Issue
 from fhir_server.repository import Repository
@@ -56,7 +57,7 @@ def build_repository(
         if svc is not None and resource.get("resourceType") in TERMINOLOGY_TYPES:
             svc.register(resource)
 
-    return Repository(validate_resource, search.extract_index, profiles, on_write, rules)
+    return Repository(validate_resource, search.extract_index, profiles, on_write, rules, stamp_keys)
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:

@@ -125,8 +125,12 @@ def create(type_: str) -> Response:
     check_type(type_)
     resource = read_json_body()
     repo, condition = ctx().repo, request.headers.get("If-None-Exist")
-    # A plain create is checked and indexed before the write lock is taken.
-    prepared = None if condition else repo.prepare_create(type_, _without_id(resource))
+    # Checked (and, without workflow rules, indexed; with them, their reads done) before
+    # the write lock is taken; a conditional create decides in the session.
+    prepared = None
+    if not condition:
+        with ctx().store.session() as reads:
+            prepared = repo.prepare_create(type_, _without_id(resource), reads=reads)
     with ctx().store.session(write=True) as s:
         if condition:
             result = repo.create_if_none_exist(s, type_, resource, _parse_query(condition))

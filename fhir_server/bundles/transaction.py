@@ -12,7 +12,7 @@ from fhir_server.bundles.references import NeedsStore, assign_identities, rewrit
 from fhir_server.outcome import FhirError
 from fhir_server.repository import Repository
 from fhir_server.repository.meta import new_id
-from fhir_server.storage.base import Store
+from fhir_server.storage.base import Store, StoreSession
 
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 
@@ -22,7 +22,8 @@ def run_transaction(
 ) -> dict[str, Any]:
     reqs = [parse_entry(i, e, base_url, types) for i, e in enumerate(entries)]
     _refuse_duplicates(reqs)
-    prepared = prepare_entries(repo, reqs)
+    with store.session() as reads:
+        prepared = prepare_entries(repo, reqs, reads)
     results: dict[int, dict[str, Any]] = {}
     with store.session(write=True) as s:
         mapping = assign_identities(s, repo, reqs)
@@ -51,10 +52,11 @@ def _refuse_duplicates(reqs: list[EntryRequest]) -> None:
         seen.add(key)
 
 
-def prepare_entries(repo: Repository, reqs: list[EntryRequest]) -> dict[int, Prepared]:
+def prepare_entries(repo: Repository, reqs: list[EntryRequest], reads: StoreSession) -> dict[int, Prepared]:
     """Before the write lock: give the new resources their ids, point the bundle's own
     references at them, validate every created or updated resource and (where no workflow
-    rule will change it) stamp and index it. A bundle with anything conditional (ifNoneExist,
+    rule will change it) stamp and index it; for the others, the rules' reads are done in
+    `reads` (and checked again in the session). A bundle with anything conditional (ifNoneExist,
     a conditional update, a search-style reference) needs the store for its identities:
     it is then done entirely in the session, as before."""
     if any(r.if_none_exist or (r.method == "PUT" and r.id is None) for r in reqs):
@@ -73,7 +75,7 @@ def prepare_entries(repo: Repository, reqs: list[EntryRequest]) -> dict[int, Pre
     for req in reqs:
         try:
             if req.method == "POST":
-                found = repo.prepare_create(req.type, req.resource, req.id)
+                found = repo.prepare_create(req.type, req.resource, req.id, reads)
                 if found is not None:
                     prepared[req.index] = found
             elif req.method == "PUT" and req.id is not None:

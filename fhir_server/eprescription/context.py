@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from fhir_server.eprescription import items
 from fhir_server.eprescription.rules_engine import RuleContext
+from fhir_server.eprescription.stamps import patient_items
 from fhir_server.eprescription.store_access import cached, find, read, read_shared
 from fhir_server.outcome import FhirError
 from fhir_server.storage.base import StoreSession
@@ -92,7 +93,11 @@ def rule_context(
 ) -> RuleContext:
     """The context for one item; `siblings` are the other items of its prescription."""
     pid = items.patient_id(item) or ""
-    history = cached(s, ("history", pid, today), lambda: patient_history(repo, s, pid, today)) if pid else []
+    history = (
+        cached(s, ("history", pid, today), lambda: patient_history(repo, s, pid, today), patient_items(pid))
+        if pid
+        else []
+    )
     own = items.group_value(item)
     earlier = [h for h in history if items.group_value(h) != own]
     active_drugs = [

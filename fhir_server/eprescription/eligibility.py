@@ -8,7 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from fhir_server.eprescription.items import ref_id
-from fhir_server.eprescription.store_access import find, read
+from fhir_server.eprescription.store_access import find, read_shared
 from fhir_server.repository.meta import new_id, now_instant
 from fhir_server.storage.base import StoreSession
 
@@ -56,7 +56,7 @@ def check(
     repo: Repository, s: StoreSession, patient_id: str, on: date, coverage_id: str | None = None
 ) -> Eligibility:
     """The named Coverage if it is valid, else any valid Coverage of the patient."""
-    named = read(s, "Coverage", coverage_id)
+    named = read_shared(s, "Coverage", coverage_id)
     if named is not None and valid_on(named, patient_id, on):
         return Eligibility(True, named)
     for coverage in find(

@@ -12,6 +12,7 @@ and refuses a duplicate of an open item. The patient's SMS is queued for after c
 from __future__ import annotations
 
 import hashlib
+from contextlib import suppress
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,8 @@ from fhir_server.eprescription.ids import (
 from fhir_server.eprescription.messages import issue
 from fhir_server.eprescription.policy import Policy
 from fhir_server.eprescription.rules_engine import evaluate
-from fhir_server.eprescription.store_access import find, memo, read_shared
+from fhir_server.eprescription.stamps import patient_items
+from fhir_server.eprescription.store_access import Ahead, adopt, ahead_for, find, memo, read_shared
 from fhir_server.outcome import FhirError, Issue, has_errors
 from fhir_server.repository.meta import now_instant
 from fhir_server.storage.base import StoreSession
@@ -65,6 +67,34 @@ class PrescriptionRule:
                 "MedicationDispense/$record-paper",
             )
         return self.new_item(repo, s, resource)
+
+    def prefetch(self, repo: Repository, reads: StoreSession, item: dict[str, Any]) -> Ahead | None:
+        """Before the write lock: what `new_item` will read (the patient, the visit, the named
+        coverage, the patient's items for the rules), checked again in the session."""
+        pid = items.patient_id(item)
+        if not pid or items.extension(item, items.EXT_PAPER):
+            return None
+        ahead = ahead_for(reads)
+        ahead.read(reads, "Patient", pid)
+        for type_, id_ in (
+            ("Encounter", items.ref_id(item.get("encounter"), "Encounter")),
+            ("Coverage", items.coverage_id(item)),
+        ):
+            if id_:
+                ahead.read(reads, type_, id_)
+        with suppress(ValueError, FhirError):  # odd input: the session reads it and says why
+            issued = date.fromisoformat(items.issued_on(item)) if item.get("authoredOn") else date.today()
+            ahead.view(
+                reads,
+                ("history", pid, issued),
+                patient_items(pid),
+                lambda: context.patient_history(repo, reads, pid, issued),
+            )
+        return ahead
+
+    def adopt(self, s: StoreSession, prefetched: Ahead | None) -> None:
+        if prefetched is not None:
+            adopt(s, prefetched)
 
     def before_delete(self, repo: Repository, s: StoreSession, current: dict[str, Any]) -> None:
         if items.is_eprescription(current):

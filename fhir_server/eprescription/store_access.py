@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from fhir_server import authorization
 from fhir_server.outcome import FhirError
-from fhir_server.storage.base import StoreSession
+from fhir_server.storage.base import ResourceVersion, StoreSession
 
 if TYPE_CHECKING:
     from fhir_server.repository.resources import Repository
@@ -44,20 +45,86 @@ def read(s: StoreSession, type_: str, id_: str | None) -> dict[str, Any] | None:
     return found
 
 
-def cached(s: StoreSession, key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+@dataclass
+class Ahead:
+    """What the workflow read before the write lock (in a read session), each with what
+    shows it still holds in the write session: a resource's version, or a view's change
+    stamp (see `StoreSession.stamp`)."""
+
+    reads: dict[tuple[str, str], tuple[int, dict[str, Any] | None]] = field(default_factory=dict)
+    views: dict[tuple[Any, ...], tuple[str, int, Any]] = field(default_factory=dict)
+
+    def read(self, s: StoreSession, type_: str, id_: str) -> dict[str, Any] | None:
+        if (type_, id_) not in self.reads:
+            rv = s.current(type_, id_)
+            self.reads[(type_, id_)] = (_version(rv), _body(rv))
+        return self.reads[(type_, id_)][1]
+
+    def view(self, s: StoreSession, key: tuple[Any, ...], stamp: str, load: Callable[[], Any]) -> Any:
+        if key not in self.views:
+            before = s.stamp(stamp)  # read first: a write after it bumps it, however it lands
+            self.views[key] = (stamp, before, load())
+        return self.views[key][2]
+
+
+def ahead_for(reads: StoreSession) -> Ahead:
+    """One Ahead per read session: the entries of a bundle share their reads."""
+    found: Ahead = memo(reads).setdefault("ahead-out", Ahead())
+    return found
+
+
+def adopt(s: StoreSession, ahead: Ahead) -> None:
+    """Offer what was read ahead to the workflow's work in write session `s`."""
+    adopted: list[Ahead] = memo(s).setdefault("ahead", [])
+    if all(a is not ahead for a in adopted):
+        adopted.append(ahead)
+
+
+def cached(
+    s: StoreSession, key: tuple[Any, ...], load: Callable[[], Any], stamp: str | None = None
+) -> Any:
     """`load()` once per session (one transaction): what a prescription's items share.
 
     For what the workflow reads and does not write in that transaction (the patient,
-    the prescriber's roles, the encounter, the patient's earlier prescriptions)."""
+    the prescriber's roles, the encounter, the patient's earlier prescriptions). A view
+    read ahead under change stamp `stamp` is taken instead when the stamp has not moved."""
     store = memo(s).setdefault("cache", {})
     if key not in store:
-        store[key] = load()
+        for ahead in memo(s).get("ahead", ()):
+            view = ahead.views.get(key)
+            if view is not None and view[0] == stamp and s.stamp(view[0]) == view[1]:
+                store[key] = view[2]
+                break
+        else:
+            store[key] = load()
     return store[key]
 
 
 def read_shared(s: StoreSession, type_: str, id_: str | None) -> dict[str, Any] | None:
-    """`read`, once per session."""
-    found: dict[str, Any] | None = cached(s, ("read", type_, id_), lambda: read(s, type_, id_))
+    """`read`, once per session (what was read ahead, when its version is still current)."""
+
+    def load() -> dict[str, Any] | None:
+        if not id_:
+            return None
+        rv = s.current(type_, id_)
+        for ahead in memo(s).get("ahead", ()):
+            hit = ahead.reads.get((type_, id_))
+            if hit is not None and hit[0] == _version(rv):
+                return hit[1]
+        return _body(rv)
+
+    found: dict[str, Any] | None = cached(s, ("read", type_, id_), load)
+    return found
+
+
+def _version(rv: ResourceVersion | None) -> int:
+    return 0 if rv is None or rv.deleted else rv.version
+
+
+def _body(rv: ResourceVersion | None) -> dict[str, Any] | None:
+    if rv is None or rv.deleted or rv.body is None:
+        return None
+    found: dict[str, Any] = orjson.loads(rv.body)
     return found
 
 

@@ -10,7 +10,7 @@ runs them (`fhir_server.authorization`); the server's own work runs `as_system()
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -19,7 +19,7 @@ from fhir_server import authorization, search
 from fhir_server.outcome import FhirError, Issue, has_errors, most_severe_first
 from fhir_server.patch import Patch
 from fhir_server.repository.meta import new_id, now_instant, stamp
-from fhir_server.repository.rules import WriteRule
+from fhir_server.repository.rules import Prefetching, WriteRule
 from fhir_server.repository.server_records import check_writable
 from fhir_server.search.plan import SearchPlan, SearchResult
 from fhir_server.storage.base import HistoryPage, HistoryQuery, ResourceVersion, StoreSession, VersionConflict
@@ -28,6 +28,7 @@ Validator = Callable[..., list[Issue]]  # (resource, *, expected_type) -> issues
 ProfileValidator = Callable[[Any], list[Issue]]  # claimed/required profiles -> issues
 WriteListener = Callable[[dict[str, Any]], None]
 Indexer = Callable[[dict[str, Any]], list[Any]]
+Stamper = Callable[[dict[str, Any]], list[str]]
 Query = list[tuple[str, str]]
 
 
@@ -42,6 +43,7 @@ class PreparedCreate:
     body: bytes | None
     index: list[Any] | None
     warnings: tuple[Issue, ...]
+    ahead: dict[int, Any] = field(default_factory=dict)  # rule number -> what it prefetched
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,14 @@ class Repository:
         profiles: ProfileValidator | None = None,
         on_write: WriteListener | None = None,
         rules: Sequence[WriteRule] = (),
+        stamps: Stamper | None = None,
     ) -> None:
         self.validate = validate
         self.indexer = indexer
         self.profiles = profiles
+        # The change stamps a stored resource bumps (see StoreSession.stamp): views read
+        # before the write lock (a patient's items for the rules) are checked by them.
+        self.stamps = stamps
         # Told of every stored resource (the terminology service learns new code systems).
         self.on_write = on_write
         self.rules: dict[str, list[WriteRule]] = {}
@@ -171,15 +177,21 @@ class Repository:
             rv = ResourceVersion(type_, prepared.id, 1, prepared.last_updated, False, prepared.body, "POST")
             return self._store(s, rv, prepared.stored, prepared.index, None, prepared.warnings)
         if prepared is not None:  # validated; a workflow rule completes it here
-            return self._write(s, type_, prepared.id, resource, None, "POST", prepared.warnings)
+            return self._write(
+                s, type_, prepared.id, resource, None, "POST", prepared.warnings, ahead=prepared.ahead
+            )
         warnings = self._check(resource, type_)
         return self._write(s, type_, id_ or new_id(), resource, None, "POST", warnings)
 
-    def prepare_create(self, type_: str, resource: Any, id_: str | None = None) -> PreparedCreate | None:
-        """Validate, stamp and index a new resource outside any session (None: not an object).
+    def prepare_create(
+        self, type_: str, resource: Any, id_: str | None = None, reads: StoreSession | None = None
+    ) -> PreparedCreate | None:
+        """Validate, stamp and index a new resource outside any write session (None: not an
+        object).
 
         When a workflow rule concerns the resource it may change it inside the session:
-        then only the validation is done here, and the rest in the session."""
+        then only the validation is done here, and, given a read session `reads`, the
+        reads of rules that can do them ahead; the rest is done in the session."""
         check_writable(type_, "create")
         authorization.current().require("create", type_)
         if not isinstance(resource, dict):
@@ -187,8 +199,14 @@ class Repository:
         warnings = self._check(resource, type_)
         id_ = id_ or new_id()
         last_updated = now_instant()
-        if any(r.concerns_new(resource) for r in self.rules.get(type_, ())):
-            return PreparedCreate(id_, last_updated, None, None, None, warnings)
+        rules = self.rules.get(type_, ())
+        if any(r.concerns_new(resource) for r in rules):
+            ahead = {}
+            if reads is not None:
+                for n, rule in enumerate(rules):
+                    if isinstance(rule, Prefetching) and rule.concerns_new(resource):
+                        ahead[n] = rule.prefetch(self, reads, resource)
+            return PreparedCreate(id_, last_updated, None, None, None, warnings, ahead)
         stored = stamp(resource, id_, 1, last_updated)
         return PreparedCreate(id_, last_updated, stored, orjson.dumps(stored), self.indexer(stored), warnings)
 
@@ -293,13 +311,16 @@ class Repository:
         if current is None or current.deleted:
             return None
         _check_access(s, "delete", current)
+        gone = orjson.loads(current.body or b"{}")
         for rule in self.rules.get(type_, ()):
-            rule.before_delete(self, s, orjson.loads(current.body or b"{}"))
+            rule.before_delete(self, s, gone)
         rv = ResourceVersion(type_, id_, current.version + 1, now_instant(), True, None, "DELETE")
         try:
-            return s.put(rv, [], current.version)
+            written = s.put(rv, [], current.version)
         except VersionConflict as exc:
             raise FhirError.of(409, "conflict", str(exc)) from exc
+        self._bump(s, gone, None)
+        return written
 
     def conditional_delete(self, s: StoreSession, type_: str, query: Query) -> list[ResourceVersion]:
         check_writable(type_, "delete")
@@ -350,15 +371,17 @@ class Repository:
         method: str,
         warnings: Sequence[Issue],
         index: list[Any] | None = None,
+        ahead: dict[int, Any] | None = None,
     ) -> WriteResult:
-        """`index`: entries extracted before the session (no rule may change the resource)."""
+        """`index`: entries extracted before the session (no rule may change the resource);
+        `ahead`: what prefetching rules read before it."""
         version = (expected or 0) + 1
         last_updated = now_instant()
         stored = stamp(resource, id_, version, last_updated)
-        warnings = [*warnings, *self._apply_rules(s, stored, expected)]
+        issues, previous = self._apply_rules(s, stored, expected, ahead or {})
         rv = ResourceVersion(type_, id_, version, last_updated, False, orjson.dumps(stored), method)
         entries = self.indexer(stored) if index is None else index
-        return self._store(s, rv, stored, entries, expected, warnings)
+        return self._store(s, rv, stored, entries, expected, [*warnings, *issues], previous)
 
     def _store(
         self,
@@ -368,11 +391,13 @@ class Repository:
         index: list[Any],
         expected: int | None,
         warnings: Sequence[Issue],
+        previous: dict[str, Any] | None = None,
     ) -> WriteResult:
         try:
             written = s.put(rv, index, expected)
         except VersionConflict as exc:
             raise FhirError.of(409, "conflict", f"Concurrent write: {exc}") from exc
+        self._bump(s, stored, previous)
         # Scopes restricted to a compartment or a query are checked on the stored result;
         # a refusal here rolls the whole session back.
         authorization.current().check(s, _INTERACTION[rv.method], stored)
@@ -380,15 +405,30 @@ class Repository:
             self.on_write(stored)
         return WriteResult(written, created=expected is None, warnings=tuple(warnings))
 
-    def _apply_rules(self, s: StoreSession, stored: dict[str, Any], expected: int | None) -> list[Issue]:
+    def _apply_rules(
+        self, s: StoreSession, stored: dict[str, Any], expected: int | None, ahead: dict[int, Any]
+    ) -> tuple[list[Issue], dict[str, Any] | None]:
+        """The rules' issues, and the version replaced (loaded when rules or stamps need it)."""
         rules = self.rules.get(stored["resourceType"], ())
-        if not rules:
-            return []
         previous = None
-        if expected is not None:
+        if expected is not None and (rules or (self.stamps is not None and self.stamps(stored))):
             current = s.current(stored["resourceType"], stored["id"])
             previous = orjson.loads(current.body) if current and current.body else None
-        return [issue for rule in rules for issue in rule.before_write(self, s, stored, previous)]
+        issues: list[Issue] = []
+        for n, rule in enumerate(rules):
+            if n in ahead and isinstance(rule, Prefetching):
+                rule.adopt(s, ahead[n])
+            issues += rule.before_write(self, s, stored, previous)
+        return issues, previous
+
+    def _bump(self, s: StoreSession, stored: dict[str, Any], previous: dict[str, Any] | None) -> None:
+        if self.stamps is None:
+            return
+        keys = set(self.stamps(stored))
+        if previous is not None:
+            keys.update(self.stamps(previous))
+        for key in sorted(keys):
+            s.bump(key)
 
 
 _INTERACTION = {"POST": "create", "PUT": "update", "PATCH": "patch"}

@@ -96,6 +96,18 @@ class StoreSession(Protocol):
         """Give up `key` if `owner` holds it (so it can be claimed again)."""
         ...
 
+    def stamp(self, key: str) -> int:
+        """The change counter `key` (0 if never bumped). A view computed outside a write
+        unit after reading the stamp is still current inside one that reads the same
+        stamp: every write the view depends on bumps it. In a write session the engine
+        makes the check hold until the unit commits (SQLite: the writer lock; MongoDB: the
+        read claims the counter's document)."""
+        ...
+
+    def bump(self, key: str) -> None:
+        """Raise the change counter `key` by one, as part of this unit."""
+        ...
+
 
 class Store(Protocol):
     def session(self, write: bool = False) -> AbstractContextManager[StoreSession]: ...

@@ -361,5 +361,34 @@ class MongoSession:
     def _release(self, key: str, owner: str) -> None:
         self.db.claims.delete_one({"_id": key, "owner": owner}, session=self._client_session)
 
+    def stamp(self, key: str) -> int:
+        fn = self._claim_stamp if self._client_session is not None else self._read_stamp
+        value: int = self._run(fn, key)
+        return value
+
+    def _read_stamp(self, key: str) -> int:
+        doc = self.db.stamps.find_one({"_id": key}, session=self._client_session)
+        return int(doc["n"]) if doc else 0
+
+    def _claim_stamp(self, key: str) -> int:
+        """Read the counter by writing its document (claim before read, as `current()`):
+        a unit that bumps it concurrently collides with this one."""
+        doc = self.db.stamps.find_one_and_update(
+            {"_id": key},
+            {"$inc": {"claim": 1}, "$setOnInsert": {"n": 0}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            session=self._client_session,
+        )
+        return int(doc["n"]) if doc else 0
+
+    def bump(self, key: str) -> None:
+        if self._client_session is None:
+            raise StoreUnavailable("writes need a write session")
+        self._run(self._bump, key, is_write=True)
+
+    def _bump(self, key: str) -> None:
+        self.db.stamps.update_one({"_id": key}, {"$inc": {"n": 1}}, upsert=True, session=self._client_session)
+
     def _replace_index(self, key: str, fields: dict[str, Any]) -> None:
         self.resources.update_one({"_id": key}, {"$set": fields}, session=self._client_session)

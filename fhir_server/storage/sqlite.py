@@ -54,6 +54,10 @@ CREATE TABLE IF NOT EXISTS claims (
     key TEXT PRIMARY KEY,
     owner TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stamps (
+    key TEXT PRIMARY KEY,
+    n INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 
 _COLUMNS = "type, id, version, last_updated, deleted, body, method, seq"
@@ -200,6 +204,15 @@ class SQLiteSession:
 
     def release(self, key: str, owner: str) -> None:
         self.conn.execute("DELETE FROM claims WHERE key = ? AND owner = ?", (key, owner))
+
+    def stamp(self, key: str) -> int:
+        row = self.conn.execute("SELECT n FROM stamps WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def bump(self, key: str) -> None:
+        self.conn.execute(
+            "INSERT INTO stamps (key, n) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET n = n + 1", (key,)
+        )
 
 
 class SQLiteStore:

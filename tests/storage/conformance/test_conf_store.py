@@ -256,3 +256,17 @@ def test_concurrent_claims_of_one_key_have_one_winner(store_factory: StoreFactor
     for t in threads:
         t.join()
     assert len(holders) == 8 and len(set(holders)) == 1
+
+
+def test_stamps_count_bumps_and_roll_back_with_their_unit(store: Store) -> None:
+    with store.session() as s:
+        assert s.stamp("patient-items|p1") == 0
+    with store.session(write=True) as s:
+        s.bump("patient-items|p1")
+        s.bump("patient-items|p1")
+        assert s.stamp("patient-items|p1") == 2
+    with pytest.raises(RuntimeError), store.session(write=True) as s:
+        s.bump("patient-items|p1")
+        raise RuntimeError("the unit fails")
+    with store.session() as s:
+        assert s.stamp("patient-items|p1") == 2 and s.stamp("patient-items|p2") == 0
