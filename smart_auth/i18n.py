@@ -17,7 +17,6 @@ TEXT: dict[str, dict[str, str]] = {
     "username": {"fa": "نام کاربری", "en": "Username"},
     "password": {"fa": "گذرواژه", "en": "Password"},
     "password2": {"fa": "تکرار گذرواژه", "en": "Repeat password"},
-    "signin_allow": {"fa": "ورود و اجازه", "en": "Sign in and allow"},
     "allow": {"fa": "اجازه می‌دهم", "en": "Allow"},
     "deny": {"fa": "اجازه نمی‌دهم", "en": "Deny"},
     "signed_in_as": {"fa": "وارد شده با حساب {user}", "en": "Signed in as {user}"},
@@ -33,11 +32,6 @@ TEXT: dict[str, dict[str, str]] = {
     "search_button": {"fa": "جست‌وجو", "en": "Search"},
     "choose": {"fa": "انتخاب", "en": "Choose"},
     "no_results": {"fa": "بیماری پیدا نشد.", "en": "No patient found."},
-    "error_title": {"fa": "درخواست نامعتبر", "en": "Invalid request"},
-    "expired": {
-        "fa": "این درخواست منقضی شده است؛ از برنامه دوباره شروع کنید.",
-        "en": "This request has expired; start again from the app.",
-    },
     "enrol_title": {"fa": "ثبت‌نام ارائه‌دهنده", "en": "Provider enrolment"},
     "national_code": {"fa": "کد ملی", "en": "National code"},
     "mobile": {"fa": "شمارهٔ همراه", "en": "Mobile number"},
@@ -57,10 +51,6 @@ TEXT: dict[str, dict[str, str]] = {
     "code": {"fa": "کد یک‌بارمصرف", "en": "One-time code"},
     "check_code": {"fa": "بررسی کد", "en": "Check code"},
     "wrong_code": {"fa": "کد نادرست یا منقضی است.", "en": "Wrong or expired code."},
-    "locked": {
-        "fa": "به دلیل تلاش‌های نادرست، تا چند دقیقه امکان ادامه نیست.",
-        "en": "Too many wrong codes; locked for a while.",
-    },
     "choose_account": {"fa": "حساب کاربری (نقش یا محل کار)", "en": "Account (role or workplace)"},
     "create_account": {"fa": "ساخت حساب", "en": "Create account"},
     "password_too_short": {
