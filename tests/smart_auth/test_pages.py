@@ -123,3 +123,15 @@ def test_picker_tells_namesakes_apart(server: Server) -> None:
     text = results.text
     assert "مریم احمدی" in text and "••••••3460" in text and "0018243460" not in text
     assert "۱۳۶۴/۰۱/۰۱ (" in text and "سال)" in text and "زن" in text  # Jalali birth date with age, sex
+
+
+def test_scopes_the_role_cannot_grant_get_a_page_and_a_way_back(server: Server) -> None:
+    browser = Browser(server)
+    _, challenge = pkce()
+    params = auth_params(server, challenge, scope="openid user/Observation.rs")  # a patient's role cannot
+    page = browser.sign_in(browser.open(authorize_url(server, params)), "maryam")
+    assert page.status_code == 403 and "<h1>حساب شما نمی‌تواند این دسترسی‌ها را بدهد</h1>" in page.text
+    assert "<code>invalid_scope</code>" in page.text
+    back = form_with(page.text, "decision")
+    answer = browser.submit(page, back, back.button("decision", "deny"))
+    assert answer.status_code == 302 and "error=access_denied" in answer.headers["Location"]
