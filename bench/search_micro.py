@@ -155,6 +155,12 @@ def main() -> None:
         "MedicationRequest",
         [("authoredon", "ge2026-03-10"), ("authoredon", "lt2026-03-12"), ("_total", "accurate")],
     )
+    # Bundle.total without _total (search.totals): counted when the index lists at most
+    # TOTAL_CAP candidates (one clause; two, the second checked per candidate), omitted
+    # for a broad clause.
+    timed(store, "Patient", [("birthdate", "1990"), ("_count", "20")])
+    timed(store, "Patient", [("birthdate", "1990"), ("gender", "male"), ("_count", "20")])
+    timed(store, "MedicationRequest", [("status", "active"), ("_count", "20")])
     timed(
         store,
         "Patient",

@@ -3,10 +3,11 @@
 - `_total=accurate` / `_total=estimate` (and `_summary=count`, `_count=0`): always, an
   exact count of every match.
 - otherwise (`auto`): whenever it is cheap: the first page holding every match counts
-  itself; else the store counts the matches up to TOTAL_CAP + 1 (a bounded scan) and the
-  total is given when there are at most TOTAL_CAP. Beyond that it is omitted: an exact
-  count costs time proportional to the matches, on every page, for a number most clients
-  never read; `_total=accurate` asks for it.
+  itself; else the store counts when its index narrows the candidates to at most
+  TOTAL_CAP (answered from the index alone) or CHECK_CAP (each candidate checked against
+  further criteria). Beyond that it is omitted: an exact count costs time proportional
+  to the matches, on every page, for a number most clients never read; `_total=accurate`
+  asks for it.
 - `_total=none`: only when free (the first page holds every match).
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 from fhir_server.search.plan import SearchPlan
 
 TOTAL_CAP = 1000
+CHECK_CAP = 200  # ~17 µs per candidate checked (SQLite, 2 shared cores): ~3.5 ms at most
 
 
 def exact_total_wanted(plan: SearchPlan) -> bool:

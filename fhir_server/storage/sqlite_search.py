@@ -322,16 +322,16 @@ def _cheap_count(conn: sqlite3.Connection, plan: SearchPlan, w: _Where) -> int |
     """The number of matches when counting them is cheap (see search.totals), else None.
 
     Without criteria: the type's rows, counted up to TOTAL_CAP + 1. With a driver listing
-    at most TOTAL_CAP candidates: the exact count, which then reads at most that many
-    rows. Otherwise (a broad driver, or no driver) counting could read every row: None."""
-    limit = totals.TOTAL_CAP + 1
+    at most TOTAL_CAP candidates that the index alone answers (or CHECK_CAP candidates
+    checked against further criteria): the exact count. Otherwise counting could read
+    every row: None."""
     if not plan.clauses:
         sql = f"SELECT count(*) FROM (SELECT 1 FROM resources r WHERE {w.where[0]} LIMIT ?)"
-        return int(conn.execute(sql, [*w.where[1], limit]).fetchone()[0])
+        return int(conn.execute(sql, [*w.where[1], totals.TOTAL_CAP + 1]).fetchone()[0])
     if w.driver is None:
         return None
     size = w.size if w.size is not None else _estimate(conn, w.driver)
-    if size >= limit:
+    if size > (totals.TOTAL_CAP if w.count is not None else totals.CHECK_CAP):
         return None
     sql, args = w.count or (f"SELECT count(*) FROM resources r WHERE {w.where[0]}", w.where[1])
     return int(conn.execute(sql, args).fetchone()[0])
