@@ -384,7 +384,9 @@ def _dispense(
 ) -> dict[str, Any]:
     return {
         "resourceType": "MedicationDispense",
-        "status": "completed" if status == "completed" else "in-progress",
+        # The server records a dispense when it happened: always completed (a partial one
+        # is a completed dispense of part of the quantity).
+        "status": "completed",
         "medicationCodeableConcept": {"coding": [{"system": GENERIC, "code": code, "display": display}]},
         "subject": subject,
         "authorizingPrescription": [{"reference": mr_urn}],
