@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,26 @@ def _writer(base: str, ledger: Ledger, n: int, stop: threading.Event, errors: li
         errors.append(exc)
 
 
+@contextmanager
+def _writers(
+    server: FhirServer, ledger: Ledger, stop: threading.Event, errors: list[BaseException]
+) -> Iterator[None]:
+    """WRITERS clients writing until the block ends (the block kills the server)."""
+    threads = [
+        threading.Thread(target=_writer, args=(server.base, ledger, n, stop, errors)) for n in range(WRITERS)
+    ]
+    try:
+        for t in threads:
+            t.start()
+        yield
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        if server.proc.poll() is None:
+            server.stop()
+
+
 def _verify(base: str, ledger: Ledger) -> None:
     http = requests.Session()
     # 1. Every acknowledged version is readable, with the content acknowledged.
@@ -165,22 +186,11 @@ def test_sigkill_during_concurrent_writes_loses_nothing_acknowledged(
     for n in range(8):
         _put(warm, server.base, ledger, f"warm-{n}", 1)
         _bundle(warm, server.base, ledger, [f"warm-{n}-t{j}" for j in range(3)])
-    threads = [
-        threading.Thread(target=_writer, args=(server.base, ledger, n, stop, errors)) for n in range(WRITERS)
-    ]
-    try:
-        for t in threads:
-            t.start()
+    with _writers(server, ledger, stop, errors):
         deadline = time.monotonic() + 30
         while ledger.count() < MIN_ACKED and time.monotonic() < deadline and not errors:
             time.sleep(0.02)
         server.kill()  # mid-stream: every writer has a request in flight
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-        if server.proc.poll() is None:
-            server.stop()
     assert errors == []
     assert ledger.count() >= MIN_ACKED
     restarted = FhirServer(tmp_path, *extra, workers=2, threads=4)
@@ -199,12 +209,7 @@ def test_sigkill_while_a_group_commit_is_in_flight(tmp_path: Path, monkeypatch: 
     server = FhirServer(tmp_path, workers=2, threads=4)
     marker = tmp_path / "noskhe.sqlite3-writer.lock.pausing"
     ledger, stop, errors = Ledger(), threading.Event(), []
-    threads = [
-        threading.Thread(target=_writer, args=(server.base, ledger, n, stop, errors)) for n in range(WRITERS)
-    ]
-    try:
-        for t in threads:
-            t.start()
+    with _writers(server, ledger, stop, errors):
         deadline = time.monotonic() + 60
         while ledger.count() < MIN_ACKED // 4 and time.monotonic() < deadline and not errors:
             time.sleep(0.02)
@@ -212,12 +217,6 @@ def test_sigkill_while_a_group_commit_is_in_flight(tmp_path: Path, monkeypatch: 
         while marker.stat().st_mtime_ns == seen and time.monotonic() < deadline:
             time.sleep(0.005)  # the next group starts its pause: kill inside it
         server.kill()
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-        if server.proc.poll() is None:
-            server.stop()
     assert errors == []
     assert ledger.count() >= MIN_ACKED // 4 and ledger.in_flight  # writes were cut off mid-group
     monkeypatch.delenv("NOSKHE_TEST_COMMIT_PAUSE")
