@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from fhir_server import authorization
+from fhir_server.eprescription import infant
 from fhir_server.repository import Repository
 from fhir_server.storage.base import Store, StoreSession
 from smart_auth.directory import PatientSummary, ProviderAccount
@@ -42,8 +43,12 @@ def _display(resource: dict[str, Any]) -> str:
     return f"{resource['resourceType']}/{resource['id']}"
 
 
-def _summary(patient: dict[str, Any]) -> PatientSummary:
+def _summary(patient: dict[str, Any], mother: str | None = None) -> PatientSummary:
     summary: PatientSummary = {"id": patient["id"], "display": _display(patient)}
+    mother_code = infant.mother_code(patient)
+    if mother_code:
+        summary["mother_national_code"] = mother_code
+        summary["mother"] = mother or "-"
     code = next(
         (i.get("value") for i in patient.get("identifier") or [] if i.get("system") == NATIONAL_CODE), None
     )
@@ -99,22 +104,31 @@ class FhirDirectory:
         return accounts
 
     def search_patients(self, text: str) -> list[PatientSummary]:
+        """By name, or by national code: the person and the infants (without a birth
+        certificate) registered under it as their mother's."""
         text = text.strip()
         if not text:
             return []
-        query = (
-            [("identifier", f"{NATIONAL_CODE}|{_digits(text)}")]
-            if _digits(text) == text.translate(PERSIAN_DIGITS)
-            else [("name", text)]
-        )
+        code = _digits(text)
         with self.store.session() as s:
-            found = self._search(s, "Patient", query)
-        return [_summary(p) for p in found]
+            if code == text.translate(PERSIAN_DIGITS):
+                found = self._search(s, "Patient", [("identifier", f"{NATIONAL_CODE}|{code}")])
+                found += self._search(s, "Patient", [("mother-national-code", f"{NATIONAL_CODE}|{code}")])
+            else:
+                found = self._search(s, "Patient", [("name", text)])
+            return [self._described(s, p) for p in found]
 
     def patient(self, patient_id: str) -> PatientSummary | None:
         with self.store.session() as s:
             found = self._search(s, "Patient", [("_id", patient_id)])
-        return _summary(found[0]) if found else None
+            return self._described(s, found[0]) if found else None
+
+    def _described(self, s: StoreSession, patient: dict[str, Any]) -> PatientSummary:
+        def mother(code: str) -> dict[str, Any] | None:
+            found = self._search(s, "Patient", [("identifier", f"{NATIONAL_CODE}|{code}")])
+            return found[0] if len(found) == 1 else None
+
+        return _summary(patient, infant.mother_name(patient, mother))
 
     def _search(self, s: StoreSession, type_: str, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
         with authorization.as_system():

@@ -644,6 +644,13 @@ def extension_definitions() -> list[dict[str, Any]]:
         ),
         ext("province", "Province", "Organization", "Coding", "province"),
         ext(
+            "search-token-system",
+            "The system of the plain strings a token SearchParameter indexes "
+            "(bare and system|code both find them)",
+            "SearchParameter",
+            "uri",
+        ),
+        ext(
             "dispense-return-of",
             "The dispense a return or correction undoes (R4's partOf cannot point at a MedicationDispense)",
             "MedicationDispense",
@@ -694,6 +701,15 @@ SEARCH_PARAMETERS = [
     ),
     ("Coverage", "insurer", "token", "Coverage.type", "The insurer of a coverage"),
     (
+        "Patient",
+        "mother-national-code",
+        "token",
+        f"Patient.extension.where(url='{SD}/mother-national-code').value",
+        "An infant without a birth certificate, by the mother's national code (a bare code or "
+        f"{SID}/national-code|code)",
+        f"{SID}/national-code",
+    ),
+    (
         "MedicationDispense",
         "return-of",
         "reference",
@@ -718,11 +734,16 @@ def naming_system(key: str, name: str, description: str) -> dict[str, Any]:
     }
 
 
-def search_parameter(base: str, code: str, type_: str, expression: str, description: str) -> dict[str, Any]:
+def search_parameter(
+    base: str, code: str, type_: str, expression: str, description: str, token_system: str | None = None
+) -> dict[str, Any]:
+    """`token_system`: the system the plain strings a token parameter indexes belong to."""
     key = f"{base.lower()}-{code}"
+    extension = [{"url": f"{SD}/search-token-system", "valueUri": token_system}] if token_system else []
     return {
         "resourceType": "SearchParameter",
         "id": key,
+        **({"extension": extension} if extension else {}),
         "url": f"{BASE}/SearchParameter/{key}",
         "version": VERSION,
         "name": code.replace("-", "_"),

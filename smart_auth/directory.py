@@ -29,6 +29,9 @@ class PatientSummary(_PatientRequired, total=False):
     national_code: str  # the full code; pages show only its last four digits
     birth_date: str  # ISO (YYYY-MM-DD or shorter); pages show it in the Jalali calendar
     gender: str  # male | female | other | unknown
+    # An infant without a birth certificate: the mother's national code and name.
+    mother_national_code: str
+    mother: str
 
 
 class Directory(Protocol):

@@ -123,6 +123,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "national_code_short": {"fa": "کد ملی", "en": "National code"},
     "birth": {"fa": "تاریخ تولد", "en": "Born"},
+    "infant_of": {
+        "fa": "نوزاد بدون شناسنامه؛ مادر: {mother} (کد ملی مادر {code})",
+        "en": "Infant without a birth certificate; mother: {mother} (mother's national code {code})",
+    },
     "sex": {"fa": "جنس", "en": "Sex"},
     "sex_male": {"fa": "مرد", "en": "male"},
     "sex_female": {"fa": "زن", "en": "female"},

@@ -43,10 +43,13 @@ def birth_line(iso: str | None, lang: str, today: date | None = None) -> str:
 def describe(summary: PatientSummary, lang: str) -> dict[str, Any]:
     t = translator(lang)
     gender = summary.get("gender")
+    mother_code = summary.get("mother_national_code")
+    infant = t("infant_of", mother=summary.get("mother") or "-", code=masked_code(mother_code))
     return {
         "id": summary["id"],
         "display": summary["display"],
         "code": masked_code(summary.get("national_code")),
         "birth": birth_line(summary.get("birth_date"), lang),
         "sex": t(f"sex_{gender}") if gender else "-",
+        "infant": infant if mother_code else None,
     }

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import jdatetime
 import segno
 
-from fhir_server.eprescription import items
+from fhir_server.eprescription import infant, items
 from fhir_server.eprescription.eligibility import insurer_code
 from fhir_server.eprescription.ids import TRACKING_SYSTEM
 from fhir_server.eprescription.policy import Policy
@@ -89,6 +90,9 @@ class Printout:
     council_number: str
     insurer: str
     rows: list[Row] = field(default_factory=list)
+    birth: str = "-"  # Jalali, Persian digits
+    mother: str | None = None  # an infant without a birth certificate: the mother's name
+    mother_code: str | None = None  # ... and national code
 
     @property
     def qr_text(self) -> str:
@@ -198,10 +202,18 @@ def _clinic(s: StoreSession, first: dict[str, Any], workplace: str | None) -> st
     return _org_name(s, (encounter or {}).get("serviceProvider")) or workplace or "-"
 
 
-def build(s: StoreSession, found: list[dict[str, Any]], policy: Policy, display: Any = None) -> Printout:
-    """The printout of one prescription's items; `display(coding)` names a code."""
+def build(
+    s: StoreSession,
+    found: list[dict[str, Any]],
+    policy: Policy,
+    display: Any = None,
+    find_mother: Callable[[str], dict[str, Any] | None] = lambda code: None,
+) -> Printout:
+    """The printout of one prescription's items; `display(coding)` names a code;
+    `find_mother(national code)` the Patient record of an infant's mother."""
     first = found[0]
     patient = read(s, "Patient", items.patient_id(first)) or {}
+    mother_code = infant.mother_code(patient)
     prescriber, workplace = _prescriber(s, items.requester_ref(first) or "")
     type_ = str(items.extension(first, items.EXT_TYPE) or "")
     coverage = read(s, "Coverage", items.coverage_id(first))
@@ -237,6 +249,9 @@ def build(s: StoreSession, found: list[dict[str, Any]], policy: Policy, display:
             )
             for i in found
         ],
+        birth=jalali(patient.get("birthDate")),
+        mother=(infant.mother_name(patient, find_mother) or "-") if mother_code else None,
+        mother_code=mother_code,
     )
 
 
@@ -267,6 +282,16 @@ def qr_png(text: str) -> bytes:
     out = io.BytesIO()
     qr_code(text).save(out, kind="png", scale=10, border=QR_BORDER)
     return out.getvalue()
+
+
+def _mother_html(p: Printout) -> str:
+    if p.mother_code is None:
+        return ""
+    e = html.escape
+    return (
+        f'\n<dt>مادر</dt><dd id="mother">نوزاد بدون شناسنامه؛ مادر: {e(p.mother or "-")} - '
+        f'کد ملی مادر <span class="code">{e(p.mother_code)}</span></dd>'
+    )
 
 
 def to_html(p: Printout) -> str:
@@ -313,7 +338,8 @@ figure svg {{ display: block; }}
 <dt>تاریخ صدور</dt><dd id="issued">{e(p.issued)}</dd>
 <dt>اعتبار تا</dt><dd id="expires">{e(p.expires)}</dd>
 <dt>بیمار</dt><dd id="patient">{e(p.patient)} - کد ملی <span class="code">{e(p.national_code)}</span></dd>
-<dt>سن و جنس</dt><dd id="age-sex">{e(p.age)} - {e(p.sex)}</dd>
+<dt>تاریخ تولد</dt><dd id="birth">{e(p.birth)}</dd>
+<dt>سن و جنس</dt><dd id="age-sex">{e(p.age)} - {e(p.sex)}</dd>{_mother_html(p)}
 <dt>پزشک</dt><dd id="prescriber">{e(p.prescriber)} - نظام پزشکی
 <span class="code">{e(p.council_number)}</span></dd>
 <dt>بیمه</dt><dd id="insurer">{e(p.insurer)}</dd>

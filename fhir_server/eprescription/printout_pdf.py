@@ -66,7 +66,10 @@ def _details(pdf: FPDF, p: Printout) -> None:
     _line(pdf, "مرکز درمانی", p.clinic)
     _line(pdf, "تاریخ صدور", f"{p.issued} - اعتبار تا {p.expires}")
     _line(pdf, "بیمار", f"{p.patient} - کد ملی {p.national_code}")
+    _line(pdf, "تاریخ تولد", p.birth)
     _line(pdf, "سن و جنس", f"{p.age} - {p.sex}")
+    if p.mother_code is not None:
+        _line(pdf, "مادر", f"نوزاد بدون شناسنامه؛ {p.mother or '-'} - کد ملی مادر {p.mother_code}")
     _line(pdf, "پزشک", f"{p.prescriber} - نظام پزشکی {p.council_number}")
     _line(pdf, "بیمه", p.insurer)
     pdf.ln(2)

@@ -8,6 +8,7 @@ patient with their own token (patient scope), the prescriber, a pharmacy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, request
@@ -17,7 +18,7 @@ from fhir_server.eprescription import items
 from fhir_server.eprescription.config import EPrescriptionConfig
 from fhir_server.eprescription.messages import issue
 from fhir_server.eprescription.policy import load_policy
-from fhir_server.eprescription.printout import build, to_html
+from fhir_server.eprescription.printout import NATIONAL_CODE, build, to_html
 from fhir_server.eprescription.printout_pdf import to_pdf
 from fhir_server.eprescription.store_access import find, read
 from fhir_server.outcome import FhirError
@@ -31,7 +32,7 @@ def printout_operation(type_: str | None, id_: str | None) -> Response:
         found = _items(s, type_, id_)
         for item in found:  # 403 unless the token may read each item
             ctx().repo.read(s, item["resourceType"], item["id"])
-        printout = build(s, found, load_policy(EPrescriptionConfig().policy_dir), _display)
+        printout = build(s, found, load_policy(EPrescriptionConfig().policy_dir), _display, _mother_finder(s))
     name = f"noskhe-{printout.prescription_id}"
     if _wants_pdf():
         headers = {"Content-Disposition": f'inline; filename="{name}.pdf"'}
@@ -66,6 +67,17 @@ def _items(s: StoreSession, type_: str | None, id_: str | None) -> list[dict[str
     if not found:
         raise FhirError(404, [issue("error", "not-found", "printout-unknown", rx=rx)])
     return sorted(found, key=lambda i: (i["resourceType"], str(i.get("id"))))
+
+
+def _mother_finder(s: StoreSession) -> Callable[[str], dict[str, Any] | None]:
+    """The Patient with this national code (an infant's mother), looked up by the server:
+    the printout names the mother whoever prints it."""
+
+    def find_mother(code: str) -> dict[str, Any] | None:
+        found = find(ctx().repo, s, "Patient", [("identifier", f"{NATIONAL_CODE}|{code}")], 2)
+        return found[0] if len(found) == 1 else None
+
+    return find_mother
 
 
 def _display(coding: dict[str, Any]) -> str | None:

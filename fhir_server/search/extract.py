@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from fhir_server.search.compiler import (
     root_keys,
 )
 from fhir_server.search.converters import CONVERTERS, Converter
-from fhir_server.search.entries import Component, CompositeEntry, IndexEntry
+from fhir_server.search.entries import Component, CompositeEntry, IndexEntry, TokenEntry
 from fhir_server.search.registry import COLUMN_PARAMS, SearchParam, registry, split_union
 
 
@@ -111,6 +112,8 @@ def _indexer(param: SearchParam) -> _Indexer | None:
     convert = CONVERTERS.get(param.type)
     if convert is None:
         return None
+    if param.type == "token" and param.token_system:
+        convert = functools.partial(_system_tokens, param.token_system, convert)
     extract = compile_expression(param.resource_type, param.expression)
     keys = first_keys(param.resource_type, param.expression)
     if keys is not None:
@@ -123,6 +126,16 @@ def _indexer(param: SearchParam) -> _Indexer | None:
         return plain
     bare = tuple(plain.entries({"resourceType": param.resource_type}))
     return _Plain(param.code, extract, convert, keys, bare)
+
+
+def _system_tokens(
+    system: str, convert: Converter, code: str, value: Any, fhir_type: str
+) -> Iterator[Component]:
+    """Tokens of a parameter whose plain-string values belong to `system`."""
+    if isinstance(value, str):
+        yield TokenEntry(code, system, value)
+    else:
+        yield from convert(code, value, fhir_type)
 
 
 @functools.lru_cache(maxsize=512)

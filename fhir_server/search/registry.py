@@ -21,6 +21,9 @@ COLUMN_PARAMS = frozenset({"_id", "_lastUpdated"})
 # Parameters nobody can index: full text and named queries.
 UNSUPPORTED = frozenset({"_text", "_content", "_query", "_list", "_filter", "near"})
 _ABSTRACT = ("Resource", "DomainResource")
+# On a token SearchParameter over plain strings: the system those strings belong to, so
+# `system|code` finds them as a bare code does (the mother's national code is a string).
+TOKEN_SYSTEM_EXT = "http://noskhe.ir/fhir/StructureDefinition/search-token-system"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ class SearchParam:
     targets: tuple[str, ...] = ()
     components: tuple[ComponentDef, ...] = ()
     description: str = ""
+    token_system: str | None = None  # see TOKEN_SYSTEM_EXT
 
 
 def split_top_level(text: str, separator: str) -> list[str]:
@@ -125,6 +129,7 @@ class Registry:
             targets=tuple(sp.get("target", ())),
             components=components,
             description=str(sp.get("description", "")),
+            token_system=_token_system(sp),
         )
 
     def _component(self, comp: Mapping[str, Any]) -> ComponentDef:
@@ -141,6 +146,13 @@ class Registry:
 
     def for_type(self, resource_type: str) -> dict[str, SearchParam]:
         return self._by_type.get(resource_type, {})
+
+
+def _token_system(sp: Mapping[str, Any]) -> str | None:
+    for ext in sp.get("extension") or ():
+        if isinstance(ext, Mapping) and ext.get("url") == TOKEN_SYSTEM_EXT and ext.get("valueUri"):
+            return str(ext["valueUri"])
+    return None
 
 
 def _sorted_core(params: list[dict[str, Any]]) -> list[dict[str, Any]]:
