@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DATA ?= data
 
-.PHONY: run test lint bench clean browser-deps
+.PHONY: run test lint bench mutation clean browser-deps
 
 $(BIN)/fhir-server: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ test: $(BIN)/fhir-server browser-deps
 
 bench: $(BIN)/fhir-server
 	$(BIN)/python bench/rest_bench.py
+
+# Mutation score of the critical modules (scripts/mutation.toml): minutes, not part of CI.
+# `make mutation MODULES="ids dates" JOBS=1` runs some of them with one test run at a time.
+MODULES ?=
+JOBS ?= 2
+mutation: $(BIN)/fhir-server
+	$(BIN)/pip show mutmut >/dev/null 2>&1 || $(BIN)/pip install --quiet -e '.[test,mongo,mutation]'
+	$(BIN)/python scripts/mutation.py $(MODULES) --jobs $(JOBS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -65,6 +65,8 @@ def test_known_prescription_ids_are_valid(rx: str) -> None:
         ("0000002182500X7", "X is only a check character"),
         ("۰۰۰۰۰۰۲۱۸۲۵۰۰۹7", "Persian digits are not ASCII digits"),
         ("٠٠٠٠٠٠٢١٨٢٥٠٠٩7", "Arabic-Indic digits are not ASCII digits"),
+        ("0۰0000218250097", "one Persian digit inside the body"),  # int() would read it as 0
+        ("0000002182500۹7", "one Persian digit at the end of the body"),
         ("00000021825009²", "a superscript two is not a check digit"),
         ("²00000021825009", "a superscript two is not a digit of the body"),
         (" 00000021825009", "a space is not a digit"),
