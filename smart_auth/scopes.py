@@ -70,13 +70,14 @@ class ResourceScope:
         return permission in self.permissions and self.resource_type in ("*", resource_type)
 
     def __str__(self) -> str:
-        perms = _render_permissions(self.permissions, self.version if not self.params else 2)
+        # a restricted scope is written in the v2 form: v1 has no query syntax
+        perms = _render_permissions(self.permissions, v1=self.version == 1 and not self.params)
         text = f"{self.level}/{self.resource_type}.{perms}"
         return f"{text}?{urlencode(self.params)}" if self.params else text
 
 
-def _render_permissions(perms: frozenset[str], version: int) -> str:
-    if version == 1:
+def _render_permissions(perms: frozenset[str], v1: bool) -> str:
+    if v1:
         for word, letters in V1_PERMISSIONS.items():
             if perms == frozenset(letters):
                 return word
@@ -90,7 +91,7 @@ def parse_scope(text: str) -> ResourceScope | None:
     """
     match = _RESOURCE_SCOPE.match(text)
     if not match:
-        if text.split("/", 1)[0] in LEVELS and "." in text:
+        if text.partition("/")[0] in LEVELS and "." in text:
             raise ScopeError(f"malformed SMART scope: {text}")
         return None
     perm, query = match["perm"], match["query"]
@@ -100,8 +101,7 @@ def parse_scope(text: str) -> ResourceScope | None:
         return ResourceScope(match["level"], match["type"], frozenset(V1_PERMISSIONS[perm]), (), 1)
     if not perm or not _V2_PERMS.match(perm):
         raise ScopeError(f"permissions must be a subset of 'cruds' in that order: {text}")
-    params = _restrictions(text, query) if query else ()
-    return ResourceScope(match["level"], match["type"], frozenset(perm), params, 2)
+    return ResourceScope(match["level"], match["type"], frozenset(perm), _restrictions(text, query or ""))
 
 
 def _restrictions(text: str, query: str) -> tuple[tuple[str, str], ...]:

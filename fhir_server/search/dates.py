@@ -80,10 +80,10 @@ def date_range(value: str) -> tuple[int, int] | None:
         return None
     offset = 0
     if tz and tz != "Z":
-        tz_minutes = int(tz[1:3]) * 60 + int(tz[4:6])
-        if int(tz[4:6]) > 59 or tz_minutes > 14 * 60:
+        tz_hours, tz_minutes = int(tz[1:3]), int(tz[4:])
+        if tz_minutes > 59 or tz_hours * 60 + tz_minutes > 14 * 60:
             return None
-        offset = tz_minutes * 60 * (-1 if tz[0] == "-" else 1)
+        offset = (tz_hours * 3600 + tz_minutes * 60) * (-1 if tz[0] == "-" else 1)
     start = base + (h * 3600 + mn * 60 - offset) * 1000
     if ss is None:
         return start, start + 59_999

@@ -131,6 +131,8 @@ def test_clock_values_past_the_last(clock: str) -> None:
 )
 def test_time_zone_boundaries(zone: str, first: str) -> None:
     assert _r(f"2024-01-02T12:00:00{zone}")[0] == first
+    rng = date_range(f"2024-01-02T12:00:00.5{zone}")
+    assert rng is not None and all(type(ms) is int for ms in rng)  # both stores keep integers
 
 
 @pytest.mark.parametrize("zone", ["+14:01", "-14:01", "+15:00", "-23:00", "+03:60", "+99:99"])

@@ -390,8 +390,9 @@ def test_constraint_without_patient_never_asks_for_a_compartment() -> None:
 
 @pytest.mark.parametrize("interaction", ["x", "a", "R", "", "rs", "cr", "cruds", "read ", "Read"])
 def test_unknown_or_combined_interactions_are_errors(interaction: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as refused:
         permission_for(interaction)
+    assert str(refused.value) == f"unknown FHIR interaction: {interaction}"
     with pytest.raises(ValueError):
         ctx("user/*.cruds").decide(interaction, "Observation")
 
@@ -421,8 +422,9 @@ def test_each_letter_is_its_own_interaction(letter: str) -> None:
     ],
 )
 def test_malformed_restrictions_are_scope_errors(text: str) -> None:
-    with pytest.raises(ScopeError):
+    with pytest.raises(ScopeError) as refused:
         parse_scope(text)
+    assert str(refused.value).endswith(f": {text}")  # the client is told which scope
     assert ScopeSet.parse(f"openid {text} user/Patient.rs").resources == (
         ResourceScope("user", "Patient", frozenset("rs")),
     )
@@ -438,3 +440,29 @@ def test_v1_rendering_of_each_word() -> None:
     assert str(ResourceScope("user", "Patient", frozenset("cud"), (), 2)) == "user/Patient.cud"
     assert str(ResourceScope("user", "Patient", frozenset("sr"), (), 1)) == "user/Patient.read"
     assert str(ResourceScope("user", "Patient", frozenset("r"), (), 1)) == "user/Patient.r"
+
+
+def test_malformed_scope_shapes_name_themselves() -> None:
+    for text in ("user/Observation/x.rs", "patient/Observation.sr", "system/*.read?category=x"):
+        with pytest.raises(ScopeError) as refused:
+            parse_scope(text)
+        assert str(refused.value).endswith(f": {text}")
+    assert parse_scope("launch/patient.x") is None  # not a level: some other kind of scope
+
+
+def test_restricted_scope_renders_in_the_v2_form() -> None:
+    restricted_v1 = ResourceScope("user", "Observation", frozenset("rs"), (("category", "laboratory"),), 1)
+    assert str(restricted_v1) == "user/Observation.rs?category=laboratory"
+
+
+def test_empty_scope_strings() -> None:
+    for empty in (None, "", "   "):
+        parsed = ScopeSet.parse(empty)
+        assert parsed == ScopeSet() and str(parsed) == ""
+    assert ScopeSet.parse("openid  launch").others == ("openid", "launch")
+
+
+def test_has_context_scope() -> None:
+    parsed = ScopeSet.parse("openid offline_access user/Patient.rs")
+    assert parsed.has("offline_access") and parsed.has("openid")
+    assert not parsed.has("online_access") and not parsed.has("user/Patient.rs")
