@@ -44,6 +44,7 @@ class Module:
     tests: tuple[str, ...]
     target: float
     pytest_args: tuple[str, ...] = ()
+    skip_lines: tuple[str, ...] = ()  # regexes of source lines left unmutated (reason in the toml)
 
 
 @dataclass
@@ -75,11 +76,12 @@ def load_modules() -> list[Module]:
     target = float(data["target"])
     return [
         Module(
-            m["name"],
-            m["path"],
-            tuple(m["tests"]),
-            float(m.get("target", target)),
-            tuple(m.get("pytest_args", ())),
+            name=m["name"],
+            path=m["path"],
+            tests=tuple(m["tests"]),
+            target=float(m.get("target", target)),
+            pytest_args=tuple(m.get("pytest_args", ())),
+            skip_lines=tuple(m.get("skip_lines", ())),
         )
         for m in data["module"]
     ]
@@ -112,6 +114,7 @@ def prepare(module: Module, work: Path) -> list[str]:
         f"only_mutate = {_toml_list([module.path])}\n"
         f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
         f"pytest_add_cli_args = {_toml_list(['-p', 'no:cacheprovider', *module.pytest_args])}\n"
+        f"do_not_mutate_patterns = {_toml_list(list(module.skip_lines))}\n"
         'also_copy = ["profiles"]\n'
     )
     (work / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + settings)
@@ -127,6 +130,30 @@ def mutmut(work: Path, *args: str) -> str:
             f"mutmut {' '.join(args)} failed in {work}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
         )
     return done.stdout
+
+
+# `mutmut show` for many mutants in one process (one start-up, not one per survivor)
+_SHOW_ALL = """
+import contextlib, io, json, sys
+from mutmut.__main__ import cli
+shown = {}
+for name in sys.argv[1:]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        cli.main(["show", name], standalone_mode=False)
+    shown[name] = out.getvalue()
+print(json.dumps(shown))
+"""
+
+
+def show_all(work: Path, names: list[str]) -> dict[str, str]:
+    if not names:
+        return {}
+    done = subprocess.run(
+        [sys.executable, "-c", _SHOW_ALL, *names], cwd=work, capture_output=True, text=True, check=True
+    )
+    shown: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return shown
 
 
 def changed_lines(diff: str) -> tuple[str, str]:
@@ -147,10 +174,9 @@ def run_module(module: Module, jobs: int, equivalents: list[dict[str, str]], use
         name, sep, status = line.strip().rpartition(": ")
         if sep:
             score.statuses[name] = status
-    for name, status in score.statuses.items():
-        if status in KILLED:
-            continue
-        diff = mutmut(work, "show", name).split("\n", 1)[1]
+    survivors = [name for name, status in score.statuses.items() if status not in KILLED]
+    for name, shown in show_all(work, survivors).items():
+        status, diff = score.statuses[name], shown.split("\n", 1)[1]
         removed, added = changed_lines(diff)
         for i, eq in enumerate(equivalents):
             if (

@@ -47,7 +47,7 @@ def evaluate(item: dict[str, Any], ctx: RuleContext, policy: Policy, where: str 
         _interactions(item, ctx, policy, where),
     ]
     found = [i for group in checks for i in group]
-    share, more = _share(item, rule, ctx, name, where)
+    share, more = _share(rule, ctx, name, where)
     return ItemResult([*found, *more], share, 100 - share)
 
 
@@ -57,7 +57,7 @@ def _merged_rule(item: dict[str, Any], insurer: str | None, policy: Policy) -> d
     merged: dict[str, Any] = {}
     for key in items.code_keys(item):
         merged.update(policy.medical.get(key) or {})
-    merged.update({"insurerShare": 0} if insurer is None else policy.insurer_default(insurer, kind))
+    merged.update(policy.insurer_default(insurer, kind))  # none for a free prescription
     for key in items.code_keys(item):
         for name, value in policy.insurer_rule(insurer, key).items():
             merged[name] = min(merged[name], value) if name.startswith("max") and name in merged else value
@@ -154,9 +154,7 @@ def _pair_hits(pair: Interaction, mine: set[str], theirs: set[str]) -> bool:
     return (hits(pair.a, mine) and hits(pair.b, theirs)) or (hits(pair.b, mine) and hits(pair.a, theirs))
 
 
-def _share(
-    item: dict[str, Any], rule: dict[str, Any], ctx: RuleContext, name: str, where: str
-) -> tuple[int, list[Issue]]:
+def _share(rule: dict[str, Any], ctx: RuleContext, name: str, where: str) -> tuple[int, list[Issue]]:
     if ctx.insurer is None:
         return 0, []
     extra: list[Issue] = []
@@ -175,10 +173,8 @@ def _share(
 
 def _age(birth: Any, today: date) -> int | None:
     try:
-        born = date.fromisoformat(str(birth)[:10]) if birth else None
+        born = date.fromisoformat(str(birth))  # a birthDate of only a year or a month: unknown
     except ValueError:
-        return None
-    if born is None:
         return None
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 

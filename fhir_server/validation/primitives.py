@@ -52,21 +52,18 @@ def _calendar_ok(value: str) -> bool:
     if len(value) < 10:
         return True
     year, month, day = int(value[0:4]), int(value[5:7]), int(value[8:10])
-    if day <= 28:
-        return True
     if month == 2 and day == 29:
         return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
     return day <= _DAYS_IN_MONTH[month]
 
 
-def _string_problem(value: object, kind: str, limit: bool = True) -> Problem:
+def _string_problem(value: object, kind: str) -> tuple[str, str]:
+    """Why a checker refused a value before reading it: not a string, empty, or too long."""
     if type(value) is not str:
         return ("structure", f"Expected a JSON string for {kind}, found {_json_type(value)}")
     if not value:
         return ("value", f"Empty string is not a valid {kind}")
-    if limit and len(value) > MAX_STRING_CHARS:
-        return ("too-long", f"{kind} longer than {MAX_STRING_CHARS} characters")
-    return None
+    return ("too-long", f"{kind} longer than {MAX_STRING_CHARS} characters")
 
 
 def _json_type(value: object) -> str:
@@ -95,7 +92,7 @@ def _check_pattern(
     kind: str, fullmatch: Callable[[str], object], calendar: bool, limit: bool, value: object
 ) -> Problem:
     if type(value) is not str or not value or (limit and len(value) > MAX_STRING_CHARS):
-        return _string_problem(value, kind, limit)
+        return _string_problem(value, kind)
     if fullmatch(value) is None or (calendar and not _calendar_ok(value)):
         return ("value", f"Not a valid {kind}: {value[:100]!r}")
     return _text_problem(kind, value)
@@ -106,9 +103,9 @@ def _plain(kind: str) -> Checker:
 
 
 def _check_plain(kind: str, value: object) -> Problem:
-    if type(value) is str and value and len(value) <= MAX_STRING_CHARS:
-        return _text_problem(kind, value)
-    return _string_problem(value, kind)
+    if type(value) is not str or not value or len(value) > MAX_STRING_CHARS:
+        return _string_problem(value, kind)
+    return _text_problem(kind, value)
 
 
 def _text_problem(kind: str, value: str) -> Problem:
@@ -156,10 +153,8 @@ def _check_integer(kind: str, low: int, value: object) -> Problem:
 
 
 def check_xhtml(value: object) -> Problem:
-    problem = _string_problem(value, "xhtml", limit=False)  # narratives may be large
-    if problem is not None:
-        return problem
-    assert isinstance(value, str)
+    if type(value) is not str or not value:  # no size limit: narratives may be large
+        return _string_problem(value, "xhtml")
     if _DIV_RE.fullmatch(value.strip()) is None:
         return ("value", "Narrative.div must be an XHTML <div> element")
     return _text_problem("xhtml", value)

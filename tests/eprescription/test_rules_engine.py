@@ -23,6 +23,7 @@ POLICY = Policy(
         "generic|90177": {"sex": "", "specialties": ["DERM", "IM"]},
         "generic|90299": {"hospitalOnly": True},
         "rvu|801026": {"sex": "female", "minAge": 10, "maxAge": 60},
+        "generic|90001": {"maxAge": 12},
     },
     insurers={
         "TAMIN": {
@@ -39,12 +40,16 @@ POLICY = Policy(
             "defaults": {"drug": {"insurerShare": 60}},
             "items": {"generic|00077": {"maxQuantity": 90}},
         },
+        "NOSHARES": {"defaults": {}, "items": {}},
     },
     interactions=(
         Interaction(("90241",), ("ATC:C09A",), "error", {"en": "contraindicated pair", "fa": "تداخل"}),
         Interaction(("90081",), ("90077",), "warning", {"en": "bleeding risk", "fa": "خونریزی"}),
+        Interaction(
+            ("ATC:C09A",), ("ATC:C09A",), "warning", {"en": "two ACE inhibitors", "fa": "دو مهارکننده"}
+        ),
     ),
-    atc={"90105": "C09AA02"},
+    atc={"90105": "C09AA02", "90106": "C09AA05"},
 )
 
 
@@ -58,14 +63,21 @@ def ctx(**changes: Any) -> RuleContext:
     return RuleContext(**{**base, **changes})
 
 
+WHERE = "Bundle.entry[0].resource"
+
+
 def problems(item: dict[str, Any], context: RuleContext | None = None) -> list[tuple[str, str, str]]:
-    """(severity, code, text) of every issue but the shares line."""
-    result = evaluate(item, context or ctx(), POLICY, "MedicationRequest")
+    """(severity, code, text) of every issue but the shares line; each names the item."""
+    result = evaluate(item, context or ctx(), POLICY, WHERE)
+    assert all(i.expression == (WHERE,) for i in result.issues), result.issues
     return [(i.severity, i.code, i.diagnostics) for i in result.issues if i.code != "informational"]
 
 
 def errors(item: dict[str, Any], context: RuleContext | None = None) -> list[str]:
-    return [text for severity, code, text in problems(item, context) if severity == "error"]
+    """The texts of the errors, every one a business-rule issue."""
+    found = [(code, text) for severity, code, text in problems(item, context) if severity == "error"]
+    assert all(code == "business-rule" for code, _ in found), found
+    return [text for _, text in found]
 
 
 @pytest.mark.parametrize(
@@ -239,10 +251,11 @@ def test_interactions_by_code_and_by_atc_class() -> None:
 def test_shares(
     item: dict[str, Any], insurer: str | None, shares: tuple[int, int], warning: str | None
 ) -> None:
-    result = evaluate(item, ctx(insurer=insurer), POLICY)
+    result = evaluate(item, ctx(insurer=insurer), POLICY, WHERE)
     assert (result.insurer_share, result.patient_share) == shares
-    warnings = [i.diagnostics for i in result.issues if i.severity == "warning"]
-    assert warnings == ([warning] if warning else [])
+    assert all(i.expression == (WHERE,) for i in result.issues)
+    warnings = [(i.code, i.diagnostics) for i in result.issues if i.severity == "warning"]
+    assert warnings == ([("business-rule", warning)] if warning else [])
     info = [(i.severity, i.code, i.diagnostics) for i in result.issues if i.code == "informational"]
     if insurer is None:
         assert info == []
@@ -253,9 +266,46 @@ def test_shares(
         ]
 
 
-def test_every_error_names_its_element() -> None:
-    result = evaluate(drug("00077", 31, repeats=2), ctx(), POLICY, "Bundle.entry[0].resource")
-    assert [(i.severity, i.expression) for i in result.issues if i.severity == "error"] == [
-        ("error", ("Bundle.entry[0].resource",)),
-        ("error", ("Bundle.entry[0].resource",)),
+def test_issues_without_a_location_name_none() -> None:
+    result = evaluate(drug("00077", 31, repeats=2), ctx(), POLICY)
+    assert [i.expression for i in result.issues] == [(), (), ()]
+
+
+def test_maximum_age_without_minimum_admits_a_newborn() -> None:
+    assert errors(drug("90001", 1), ctx(patient={"birthDate": "2026-03-14"})) == []
+    assert errors(drug("90001", 1), ctx(patient={"birthDate": "2013-03-15"})) == [
+        "generic|90001 is for patients aged 0 to 12; this patient is 13"
     ]
+
+
+def test_insurer_without_a_share_pays_nothing() -> None:
+    result = evaluate(drug("00077", 10), ctx(insurer="NOSHARES"), POLICY)
+    assert (result.insurer_share, result.patient_share) == (0, 100)
+
+
+def test_a_class_interaction_needs_two_items_not_one() -> None:
+    lisinopril = {**drug("90106", 10), "id": "a"}
+    enalapril = {**drug("90105", 10), "id": "b"}
+    assert problems(lisinopril, ctx(others=[lisinopril])) == []  # the item itself is among the others
+    warning = [("warning", "business-rule", "two ACE inhibitors")]
+    assert problems(lisinopril, ctx(others=[lisinopril, enalapril])) == warning  # checks on past itself
+    unsaved = drug("90106", 10)  # items of one submission have no ids yet
+    assert problems(unsaved, ctx(others=[drug("90105", 10)])) == warning
+
+
+@pytest.mark.parametrize(
+    ("item", "others", "patient", "persian"),
+    [
+        (drug("90196", 4), [], {"gender": "female"}, "generic|90196 فقط برای بیماران مرد است"),
+        (service("801026"), [], {"gender": "male"}, "rvu|801026 فقط برای بیماران زن است"),
+        (drug("90241", 10), [drug("90105", 10)], {}, "تداخل"),
+    ],
+)
+def test_persian_texts(
+    item: dict[str, Any], others: list[Any], patient: dict[str, Any], persian: str
+) -> None:
+    from flask import Flask
+
+    with Flask(__name__).test_request_context(headers={"Accept-Language": "fa"}):
+        result = evaluate(item, ctx(patient=patient, others=others), POLICY)
+    assert persian in [i.diagnostics for i in result.issues]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from fhir_server.validation import validate_resource
-from fhir_server.validation.primitives import CHECKERS
+from fhir_server.validation.primitives import CHECKERS, json_type
 
 MIB = 1024 * 1024
 
@@ -53,6 +53,8 @@ DATES = [
     ("2024-02-30", "value"),
     ("1900-02-29", "value"),  # divisible by 100, not by 400
     ("2000-02-29", None),  # divisible by 400
+    ("1600-02-29", None),
+    ("1700-02-29", "value"),
     ("2100-02-29", "value"),
     ("0004-02-29", None),
     ("0001-01-01", None),
@@ -214,6 +216,13 @@ def test_one_mebibyte_string_limit(kind: str) -> None:
     assert verdict(kind, 5) == "structure"
 
 
+def test_exactly_a_mebibyte_is_still_read() -> None:
+    # the size check lets it through; the checks of its text still apply
+    assert verdict("code", "a  " + "b" * (MIB - 3)) == "value"
+    assert verdict("string", "\x01" + "a" * (MIB - 1)) == "value"
+    assert verdict("markdown", "a" * (MIB - 1) + "\x1b") == "value"
+
+
 def test_limit_counts_characters_not_bytes() -> None:
     # "ی" is two bytes in UTF-8: a mebibyte of characters is allowed, one more is not
     assert verdict("string", "ی" * MIB) is None
@@ -304,3 +313,45 @@ def test_first_valid_values_pass_the_validator() -> None:
         "multipleBirthInteger": 2**31 - 1,
     }
     assert [i for i in validate_resource(patient) if i.severity == "error"] == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "message"),
+    [
+        ("string", 5, "Expected a JSON string for string, found number"),
+        ("string", 1.5, "Expected a JSON string for string, found number"),
+        ("string", None, "Expected a JSON string for string, found null"),
+        ("string", True, "Expected a JSON string for string, found boolean"),
+        ("code", [], "Expected a JSON string for code, found array"),
+        ("uri", {}, "Expected a JSON string for uri, found object"),
+        ("xhtml", 5, "Expected a JSON string for xhtml, found number"),
+        ("string", "", "Empty string is not a valid string"),
+        ("xhtml", "", "Empty string is not a valid xhtml"),
+        ("markdown", "a" * (MIB + 1), f"markdown longer than {MIB} characters"),
+        ("id", "a" * (MIB + 1), f"id longer than {MIB} characters"),
+        ("boolean", "true", "Expected a JSON boolean, found string"),
+        ("decimal", "1.5", "Expected a JSON number for decimal, found string"),
+        ("decimal", float("nan"), "decimal must be a finite number"),
+        ("integer", "1", "Expected a JSON integer for integer, found string"),
+        ("positiveInt", 1.0, "positiveInt must be written without a fraction: 1.0"),
+        ("positiveInt", 0, "positiveInt out of range [1, 2147483647]: 0"),
+        ("date", "2023-02-29", "Not a valid date: '2023-02-29'"),
+        ("xhtml", "<p>x</p>", "Narrative.div must be an XHTML <div> element"),
+    ],
+)
+def test_messages_name_the_type_and_what_was_found(kind: str, value: object, message: str) -> None:
+    assert CHECKERS[kind](value) == (verdict(kind, value), message)
+
+
+def test_a_long_bad_value_is_quoted_up_to_100_characters() -> None:
+    bad = "a  b" + "c" * 200
+    assert CHECKERS["code"](bad) == ("value", f"Not a valid code: {bad[:100]!r}")
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [(None, "null"), (False, "boolean"), (0, "number"), (0.5, "number"), ("", "string"), ([], "array")],
+)
+def test_json_type_names(value: object, name: str) -> None:
+    assert json_type(value) == name
+    assert json_type({}) == "object" and json_type(b"x") == "bytes"
