@@ -24,6 +24,7 @@ POLICY = Policy(
         "generic|90299": {"hospitalOnly": True},
         "rvu|801026": {"sex": "female", "minAge": 10, "maxAge": 60},
         "generic|90001": {"maxAge": 12},
+        "generic|90002": {"sex": "other"},
     },
     insurers={
         "TAMIN": {
@@ -299,6 +300,7 @@ def test_a_class_interaction_needs_two_items_not_one() -> None:
         (drug("90196", 4), [], {"gender": "female"}, "generic|90196 فقط برای بیماران مرد است"),
         (service("801026"), [], {"gender": "male"}, "rvu|801026 فقط برای بیماران زن است"),
         (drug("90241", 10), [drug("90105", 10)], {}, "تداخل"),
+        (drug("90002", 1), [], {"gender": "male"}, "generic|90002 فقط برای بیماران other است"),
     ],
 )
 def test_persian_texts(

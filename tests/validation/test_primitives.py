@@ -337,6 +337,8 @@ def test_first_valid_values_pass_the_validator() -> None:
         ("positiveInt", 0, "positiveInt out of range [1, 2147483647]: 0"),
         ("date", "2023-02-29", "Not a valid date: '2023-02-29'"),
         ("xhtml", "<p>x</p>", "Narrative.div must be an XHTML <div> element"),
+        ("xhtml", "<div>a\x01b</div>", "xhtml contains the control character U+0001"),
+        ("code", "a\u202eb", "code contains the bidirectional control character U+202E"),
     ],
 )
 def test_messages_name_the_type_and_what_was_found(kind: str, value: object, message: str) -> None:
