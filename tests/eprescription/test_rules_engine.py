@@ -51,6 +51,7 @@ POLICY = Policy(
         ),
     ),
     atc={"90105": "C09AA02", "90106": "C09AA05"},
+    dispensing={},
 )
 
 
