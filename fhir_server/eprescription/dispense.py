@@ -124,7 +124,7 @@ class DispenseRule:
                     422,
                     "business-rule",
                     "Only return and correction records point at a dispense",
-                    "extension",
+                    "MedicationDispense.extension",
                 )
             _substitution(resource, request)
             _open_for_dispensing(request)
@@ -278,7 +278,10 @@ def _open_for_dispensing(request: dict[str, Any]) -> None:
 def _same_patient(dispense: dict[str, Any], request: dict[str, Any]) -> None:
     if dispense.get("subject", {}).get("reference") != request.get("subject", {}).get("reference"):
         raise FhirError.of(
-            422, "business-rule", "The dispense's subject is not the prescription's patient", "subject"
+            422,
+            "business-rule",
+            "The dispense's subject is not the prescription's patient",
+            "MedicationDispense.subject",
         )
 
 
@@ -291,7 +294,7 @@ def _substitution(dispense: dict[str, Any], request: dict[str, Any]) -> None:
             "business-rule",
             "The dispensed drug differs from the prescribed one: "
             "record substitution.wasSubstituted and its reason",
-            "substitution",
+            "MedicationDispense.substitution",
         )
 
 
