@@ -13,7 +13,7 @@ when a module is below its target. Timeouts count as killed (the tests noticed) 
 shown apart. Test files named in the list that do not exist are skipped with a note, so
 the same list can measure an older tree.
 
-    python scripts/mutation.py [NAME ...] [--jobs N]
+    python scripts/mutation.py [NAME ...] [--jobs N] [--resume]
 """
 
 from __future__ import annotations
@@ -164,9 +164,12 @@ def changed_lines(diff: str) -> tuple[str, str]:
     return removed, added
 
 
-def run_module(module: Module, jobs: int, equivalents: list[dict[str, str]], used: set[int]) -> Score:
+def run_module(
+    module: Module, jobs: int, equivalents: list[dict[str, str]], used: set[int], resume: bool
+) -> Score:
     work = WORK / re.sub(r"[^A-Za-z0-9_.-]", "_", module.name)
-    prepare(module, work)
+    if not (resume and (work / "mutants").is_dir()):
+        prepare(module, work)
     log = mutmut(work, "run", "--max-children", str(jobs))
     (work / "run.log").write_text(log)
     score = Score(module)
@@ -224,6 +227,9 @@ def main() -> None:
     )
     parser.add_argument("names", nargs="*", help="modules to run (default: all in scripts/mutation.toml)")
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once (default 2)")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue an interrupted run on the same tree (keeps results)"
+    )
     args = parser.parse_args()
     modules = load_modules()
     unknown = set(args.names) - {m.name for m in modules}
@@ -235,7 +241,7 @@ def main() -> None:
     scores = []
     for module in chosen:
         print(f"mutating {module.path} against {', '.join(module.tests)}", flush=True)
-        scores.append(run_module(module, args.jobs, equivalents, used))
+        scores.append(run_module(module, args.jobs, equivalents, used, args.resume))
     if not report(scores, equivalents, used, {m.path for m in chosen}):
         sys.exit(1)
 
