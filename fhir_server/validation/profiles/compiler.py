@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import fhirpathpy
-from fhirpathpy.models import models
+
+from fhir_server.validation.invariants.engine import MODEL, OPTIONS
 
 from .native import NATIVE
 
-MODEL: dict[str, Any] = models["r4"]
 TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
 LOCAL_VALUESETS = "http://noskhe.ir/fhir/ValueSet/"
 
@@ -95,7 +95,8 @@ def _fa(constraint: dict[str, Any]) -> str:
 def _invariant(c: dict[str, Any]) -> Invariant:
     key = c["key"]
     native = NATIVE.get(key)
-    compiled = None if native else fhirpathpy.compile(c["expression"], MODEL, {"returnRawData": True})
+    # the engine's options: the functions fhirpathpy lacks, and a trace() that prints nothing
+    compiled = None if native else fhirpathpy.compile(c["expression"], MODEL, OPTIONS)
     return Invariant(
         key, c.get("severity", "error"), c.get("human", key), _fa(c), c["expression"], compiled, native
     )

@@ -97,3 +97,14 @@ def test_trace_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("a.trace('value', $this).exists()", {"a": secret}) == [True]
     captured = capsys.readouterr()
     assert secret not in captured.out and secret not in captured.err
+
+
+def test_profile_invariants_get_the_same_functions_and_a_silent_trace(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from fhir_server.validation.profiles.compiler import _invariant
+
+    rule = _invariant({"key": "x-1", "human": "h", "expression": "value.trace('v').hasValue()"})
+    assert rule.evaluate is not None
+    assert rule.evaluate({"value": "0018243460"}, {}) == [True]
+    assert "0018243460" not in capsys.readouterr().out
