@@ -86,6 +86,8 @@ def check_div(div: str) -> NarrativeProblems:
         root = etree.fromstring(div.encode("utf-8"), _parser())
     except etree.XMLSyntaxError as exc:
         return NarrativeProblems(f"not well-formed XHTML: {exc.msg}", False)
+    except ValueError:  # text XML cannot carry (lone surrogates, some control characters)
+        return NarrativeProblems("not well-formed XHTML: characters XML does not allow", False)
     if root.tag != f"{{{XHTML_NS}}}div":
         return NarrativeProblems("the root must be a div in the XHTML namespace", False)
     markup = _markup_problem(root)

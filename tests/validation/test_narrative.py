@@ -106,3 +106,8 @@ def test_narrative_in_a_contained_resource_is_checked_too() -> None:
     }
     found = [i for i in validate_resource(rx) if i.severity == "error"]
     assert [i.expression for i in found] == [("MedicationRequest.contained[0].text.div",)]
+
+
+def test_characters_xml_cannot_carry_are_refused_not_a_crash() -> None:
+    found = errors(f"<div {NS}>a\ud800b</div>")
+    assert [i.expression for i in found] == [("Patient.text.div",)]
