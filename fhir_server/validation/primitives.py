@@ -111,6 +111,8 @@ def _check_plain(kind: str, value: object) -> Problem:
 def _text_problem(kind: str, value: str) -> Problem:
     """R4 string rules every string-based primitive keeps: no control characters but
     tab, LF and CR; no bidirectional overrides in identifiers and codes."""
+    if value.isascii() and value.isprintable():
+        return None  # the common case, at C speed: neither control nor bidi characters
     control = _CONTROL_RE.search(value)
     if control is not None:
         return ("value", f"{kind} contains the control character U+{ord(control.group()):04X}")

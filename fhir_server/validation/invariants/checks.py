@@ -1,10 +1,14 @@
 """One R4 invariant, compiled once, and how its answer becomes an OperationOutcome issue.
 
 The evaluation order for a constraint: its native form (native.py) if it has one; else
-the fast path (fastpath.py), which hands an input it cannot decide to fhirpathpy; else
-fhirpathpy alone. Errata (errata.py) replace an expression before any of them.
-An empty result passes (FHIRPath invariants fail only on false). An evaluation error
-becomes a warning that the rule could not be evaluated; it never blocks a write.
+its predicate, when it only asks which children are present; else the fast path
+(fastpath.py), which hands an input it cannot decide to fhirpathpy; else fhirpathpy
+alone. Errata (errata.py) replace an expression before any of them.
+
+An empty result passes: an invariant fails only on false (strict validators that read
+empty as false would refuse, for example, every identifier-only Reference under R4's
+ref-1). An evaluation error becomes a warning that the rule could not be evaluated; it
+never blocks a write.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from fhir_server.outcome import Issue, warning
 
 from .engine import Evaluator, compile_with_fhirpathpy
 from .errata import ERRATA
-from .fastpath import Env, Fn, Unsupported, compile_expression
+from .fastpath import Env, Fn, Predicate, Unsupported, compile_expression, compile_predicate
 from .functions import html_checks
 from .native import NATIVE, Native, Verdict
 from .scope import Scope
@@ -33,12 +37,15 @@ class Invariant:
     expression: str  # as evaluated (the erratum's, where there is one)
     native: Native | None = None
     fast: Fn | None = None
+    predicate: Predicate | None = None  # presence-only rules: one function of the focus
     _reference: Evaluator | None = field(default=None, repr=False)
 
     def verdict(self, focus: Any, type_path: str, scope: Scope) -> Verdict:
         """True, False, a reason it failed, or None (empty: no answer)."""
         if self.native is not None:
             return self.native(focus, scope)
+        if self.predicate is not None and type(focus) is dict:
+            return self.predicate(focus)
         if self.fast is not None:
             one = [focus]
             try:
@@ -89,6 +96,7 @@ def invariant(constraint_id: str) -> Invariant:
     expression = erratum.expression if erratum is not None and erratum.expression else c.expression
     inv = Invariant(c.id, c.key, c.severity, c.human, expression, native=NATIVE.get(c.key))
     if inv.native is None:
+        inv.predicate = compile_predicate(expression)
         try:
             inv.fast = compile_expression(expression)
         except Unsupported:

@@ -848,3 +848,94 @@ _HANDLERS: dict[str, Callable[[dict[str, Any]], Fn]] = {
     "AdditiveExpression": _additive,
     "TypeExpression": _type_expression,
 }
+
+
+# --------------------------------------------------------------------------- predicates
+
+Predicate = Callable[[dict[str, Any]], bool]
+
+
+def compile_predicate(expression: str) -> Predicate | None:
+    """The fastest form, for invariants that only ask which children are present:
+    ``name.exists()`` / ``name.empty()`` combined by and, or, xor, implies and not().
+    Presence is never empty, so two-valued Python logic is exact and the invariant becomes
+    one function of the focus object. None when the expression is anything more."""
+    try:
+        return _predicate(parse(expression)["children"][0])
+    except Exception:  # an expression outside this shape, or one antlr cannot parse
+        return None
+
+
+def _predicate(node: dict[str, Any]) -> Predicate | None:
+    kind = node["type"]
+    if kind in ("TermExpression", "ParenthesizedTerm"):
+        return _predicate(_children(node)[0])
+    if kind in ("AndExpression", "OrExpression", "XorExpression", "ImpliesExpression"):
+        left, right = (_predicate(c) for c in _children(node))
+        if left is None or right is None:
+            return None
+        return _combine_predicates(_op(node), left, right)
+    if kind != "InvocationExpression":
+        return None
+    target, call = _children(node)
+    function = _function_name(call)
+    if function == "not":
+        inner = _predicate(target)
+        return None if inner is None else (lambda item: not inner(item))
+    name = _direct_member(target)
+    if name is None or function not in ("exists", "empty"):
+        return None
+    present = _presence(name)
+    if function == "exists":
+        return present
+    return lambda item: not present(item)
+
+
+def _combine_predicates(op: str, left: Predicate, right: Predicate) -> Predicate | None:
+    if op == "and":
+        return lambda item: left(item) and right(item)
+    if op == "or":
+        return lambda item: left(item) or right(item)
+    if op == "xor":
+        return lambda item: left(item) != right(item)
+    if op == "implies":
+        return lambda item: not left(item) or right(item)
+    return None
+
+
+def _function_name(node: dict[str, Any]) -> str | None:
+    """The name of a parameterless function call, or None."""
+    if node["type"] != "FunctionInvocation":
+        return None
+    functn = _children(node)[0]
+    if len(_children(functn)) != 1:
+        return None
+    return _identifier(_children(functn)[0])
+
+
+def _direct_member(node: dict[str, Any]) -> str | None:
+    """``name`` as the first step of a path (a child of the focus), or None."""
+    while node["type"] in ("TermExpression", "ParenthesizedTerm"):
+        node = _children(node)[0]
+    if node["type"] != "InvocationTerm":
+        return None
+    member = _children(node)[0]
+    if member["type"] != "MemberInvocation":
+        return None
+    name = _identifier(_children(member)[0])
+    return None if name[:1].isupper() else name
+
+
+def _presence(name: str) -> Predicate:
+    """Is the child present (a value, or a primitive's extension-only ``_name``)?"""
+    companion = "_" + name
+    if name not in _choice_bases():
+        return lambda item: name in item or companion in item
+    return lambda item: name in item or companion in item or _choice_present(item, name)
+
+
+def _choice_present(item: dict[str, Any], name: str) -> bool:
+    size = len(name)
+    return any(
+        key.lstrip("_").startswith(name) and key.lstrip("_")[size : size + 1].isupper() for key in item
+    )

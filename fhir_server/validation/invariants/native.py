@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from fhir_server.validation.narrative import check_div
 
 from .scope import Scope
@@ -33,15 +35,27 @@ def dom_2(resource: Any, scope: Scope) -> Verdict:
 
 def dom_3(resource: Any, scope: Scope) -> Verdict:
     """Every contained resource is referenced from the resource, or refers to it ('#')."""
-    contained = _contained(resource)
+    contained = [c for c in _contained(resource) if isinstance(c.get("id"), str)]
     if not contained:
         return True
-    targets = local_targets(resource)
-    unreferenced = [
-        str(c.get("id"))
-        for c in contained
-        if f"#{c.get('id')}" not in targets and "#" not in local_targets(c)
-    ]
+    # The compact JSON of the resource tells most cases at C speed: a Reference.reference
+    # "#id" is the exact bytes "reference":"#id" (ids need no escaping, and a quote inside
+    # any string is escaped). Only a bare "#id" elsewhere (maybe a canonical or uri) needs
+    # the typed walk that knows which elements are canonical, uri or url.
+    blob = orjson.dumps(resource)
+    unreferenced = []
+    typed: set[str] | None = None
+    for c in contained:
+        target = f"#{c['id']}".encode()
+        if b'"reference":"' + target + b'"' in blob:
+            continue
+        if b'"' + target + b'"' in blob:
+            typed = local_targets(resource) if typed is None else typed
+            if target.decode() in typed:
+                continue
+        if b'"#"' in orjson.dumps(c) and "#" in local_targets(c):
+            continue
+        unreferenced.append(c["id"])
     if unreferenced:
         return f"not referenced: {', '.join(unreferenced)}"
     return True

@@ -195,6 +195,9 @@ def test_fast_path_agrees_with_fhirpathpy_on_every_example(monkeypatch: pytest.M
                 reference = "fhirpathpy failed"
             if mine != "undecided":
                 seen.append((self.id, mine, reference))
+            if self.predicate is not None and isinstance(focus, dict):
+                # a presence rule is never empty: fhirpathpy's true/false, or empty read as pass
+                seen.append((self.id + " (predicate)", self.predicate(focus), reference))
         return original(self, focus, type_path, scope)
 
     monkeypatch.setattr(Invariant, "verdict", both)
@@ -203,3 +206,19 @@ def test_fast_path_agrees_with_fhirpathpy_on_every_example(monkeypatch: pytest.M
     assert len(seen) > 300
     assert {s[0] for s in seen if s[2] == "fhirpathpy failed"} <= {"rng-2"}
     assert [s for s in seen if s[1] != s[2] and s[2] != "fhirpathpy failed"] == []
+
+
+def test_presence_rules_compile_to_predicates() -> None:
+    for key in ("tim-1", "qty-3", "cpt-2", "att-1", "obs-6", "pat-1"):
+        assert invariant(key).predicate is not None, key
+    for key in ("per-1", "tim-9", "rng-2", "org-1"):  # comparisons, counts: the fast path
+        assert invariant(key).predicate is None, key
+    tim_1 = invariant("tim-1").predicate
+    assert tim_1 is not None
+    assert tim_1({"duration": 1}) is False
+    assert tim_1({"duration": 1, "durationUnit": "h"}) is True
+    assert tim_1({"_duration": {"extension": [{"url": "x", "valueString": "y"}]}}) is False
+    inv_1 = invariant("inv-1").predicate  # value[x] is a choice: any valueX counts
+    assert inv_1 is not None
+    assert inv_1({"name": "a", "valueString": "x"}) is True
+    assert inv_1({"name": "a", "valueString": "x", "part": [{"name": "b"}]}) is False
