@@ -129,3 +129,43 @@ def test_ref_1_allows_a_contained_resource_to_refer_to_its_container() -> None:
     reference = {"reference": "#"}
     assert NATIVE["ref-1"](reference, scope) is True
     assert truth(compile_with_fhirpathpy(published("ref-1"))(reference, "Reference", scope)) is True
+
+
+def structural_keys(resource: dict[str, Any]) -> set[str]:
+    from fhir_server.validation import validate_resource
+
+    return {i.diagnostics.split(":")[0] for i in validate_resource(resource) if i.severity == "error"}
+
+
+NAMES: list[dict[str, Any]] = [
+    {"id": "n1"},
+    {"id": "n1", "text": "Ali"},
+    {"text": "Ali"},
+    {"id": "n1", "extension": [{"url": "http://x", "valueString": "y"}]},
+    {"id": "n1", "period": {"start": "2020"}},
+]
+
+
+@pytest.mark.parametrize("name", NAMES, ids=[str(n) for n in NAMES])
+def test_ele_1_in_the_structural_walk_agrees_with_its_fhirpath(name: dict[str, Any]) -> None:
+    expression = definitions.constraint("ele-1").expression
+    patient = {"resourceType": "Patient", "name": [name]}
+    holds = truth(compile_with_fhirpathpy(expression)(name, "HumanName", Scope(patient, patient)))
+    assert ("ele-1" not in structural_keys(patient)) is (holds is not False)
+
+
+EXTENSIONS: list[dict[str, Any]] = [
+    {"url": "http://x", "valueString": "y"},
+    {"url": "http://x", "extension": [{"url": "a", "valueString": "b"}]},
+    {"url": "http://x", "valueString": "y", "extension": [{"url": "a", "valueString": "b"}]},
+    {"url": "http://x"},
+    {"url": "http://x", "_valueString": {"extension": [{"url": "a", "valueString": "b"}]}},
+]
+
+
+@pytest.mark.parametrize("ext", EXTENSIONS, ids=[str(sorted(e)) for e in EXTENSIONS])
+def test_ext_1_in_the_structural_walk_agrees_with_its_fhirpath(ext: dict[str, Any]) -> None:
+    expression = definitions.constraint("ext-1").expression
+    patient = {"resourceType": "Patient", "extension": [ext]}
+    holds = truth(compile_with_fhirpathpy(expression)(ext, "Extension", Scope(patient, patient)))
+    assert ("ext-1" not in structural_keys(patient)) is (holds is not False)
