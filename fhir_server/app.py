@@ -10,19 +10,20 @@ from flask import Flask, Response
 
 import terminology
 from fhir_server import authorization, definitions, search
+from fhir_server.api import after_commit, idempotency
 from fhir_server.api.auth import register_auth
 from fhir_server.api.context import FhirContext
 from fhir_server.api.cors import parse_origins, register_cors
 from fhir_server.api.errors import register_error_handlers
 from fhir_server.api.http import fhir_response, request_language
+from fhir_server.api.operations import TERMINOLOGY_SYNC
 from fhir_server.api.request_log import register_request_log
 from fhir_server.api.routes import bp as fhir_routes
 from fhir_server.config import Settings
 from fhir_server.directory import FhirDirectory
 from fhir_server.eprescription import claims, workflow_rules
-from fhir_server.eprescription.http import register as register_eprescription
 from fhir_server.eprescription.stamps import stamp_keys
-from fhir_server.operations.terminology_support import latest_terminology_seq, register_stored
+from fhir_server.operations.terminology_support import TerminologySync, register_stored
 from fhir_server.outcome import Issue
 from fhir_server.repository import Repository
 from fhir_server.repository.rules import WriteRule
@@ -69,9 +70,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     load_custom_search_parameters(store)
     svc = terminology.shipped_service()
     register_stored(store, svc)  # code systems imported earlier
-    app.extensions["terminology_seq"] = latest_terminology_seq(store)
     use_expander(lambda url: value_set_codes(svc, url))  # :in, :not-in
     app.extensions["terminology"] = svc
+    app.extensions[TERMINOLOGY_SYNC] = TerminologySync(svc, store)
     repo = build_repository(settings, svc, rules=workflow_rules())
     claims.backfill(store)  # stores written before the workflow's claims existed
     app.extensions["noskhe"] = FhirContext(
@@ -81,7 +82,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         register_request_log(app)
     _authorization(app, settings, store, repo)
     register_error_handlers(app)
-    register_eprescription(app)
+    idempotency.register(app)  # retries of prescribing and dispensing calls
+    after_commit.register(app)  # the patient's SMS, once the request succeeded
     app.register_blueprint(fhir_routes)
     register_site(app)
     _health_routes(app, store)

@@ -9,6 +9,7 @@ from flask import current_app
 
 from fhir_server import search
 from fhir_server.api.context import ctx
+from fhir_server.operations import REGISTRY, Operation
 from fhir_server.patch import PATCH_FORMATS
 from fhir_server.repository.server_records import server_written
 
@@ -24,14 +25,6 @@ TYPE_INTERACTIONS = [
     "create",
     "search-type",
 ]
-OPERATIONS = [
-    {"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"},
-]
-TERMINOLOGY_OPERATIONS = {
-    "CodeSystem": ["lookup", "validate-code", "subsumes"],
-    "ValueSet": ["expand", "validate-code"],
-    "ConceptMap": ["translate"],
-}
 
 
 def capability_statement(base_url: str) -> dict[str, Any]:
@@ -67,6 +60,7 @@ def _build(base_url: str, types: frozenset[str]) -> dict[str, Any]:
                     {"code": "history-system"},
                 ],
                 "searchParam": search.capability_search_params("Resource"),
+                "operation": _operations(REGISTRY.at("system")),
             }
         ],
     }
@@ -98,9 +92,9 @@ def _resource(type_: str) -> dict[str, Any]:
         "searchInclude": search.search_includes(type_),
         "searchRevInclude": search.search_revincludes(type_),
         "searchParam": search.capability_search_params(type_),
-        "operation": OPERATIONS
-        + [
-            {"name": name, "definition": f"http://hl7.org/fhir/OperationDefinition/{type_}-{name}"}
-            for name in TERMINOLOGY_OPERATIONS.get(type_, [])
-        ],
+        "operation": _operations(REGISTRY.for_type(type_)),
     }
+
+
+def _operations(ops: list[Operation]) -> list[dict[str, str]]:
+    return [{"name": op.name, "definition": op.url} for op in ops]

@@ -20,13 +20,14 @@ from fhir_server.api.http import (
     prefer_strict,
     read_json_body,
 )
+from fhir_server.api.operations import register_operation_routes
 from fhir_server.api.responses import resource_response, write_response
-from fhir_server.operations import run_operation
 from fhir_server.outcome import FhirError, information, operation_outcome
 from fhir_server.patch import PATCH_MEDIA_TYPES, Patch
 from fhir_server.repository.meta import parse_etag
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
+register_operation_routes(bp)  # $name at every level
 
 
 @bp.before_request
@@ -108,8 +109,6 @@ def system_history() -> Response:
 
 @bp.get("/<type_>")
 def type_search(type_: str) -> Response:
-    if type_.startswith("$"):
-        return run_operation(type_[1:], None, None)
     return _search(check_type(type_))
 
 
@@ -120,8 +119,6 @@ def type_search_post(type_: str) -> Response:
 
 @bp.post("/<type_>")
 def create(type_: str) -> Response:
-    if type_.startswith("$"):
-        return run_operation(type_[1:], None, None)
     check_type(type_)
     resource = read_json_body()
     repo, condition = ctx().repo, request.headers.get("If-None-Exist")
@@ -177,19 +174,15 @@ def type_history(type_: str) -> Response:
 @bp.get("/<type_>/<id_>")
 def read(type_: str, id_: str) -> Response:
     check_type(type_)
-    if id_.startswith("$"):
-        return run_operation(id_[1:], type_, None)
     with ctx().store.session() as s:
         rv = ctx().repo.read(s, type_, id_)
     return resource_response(rv, *_subsetting())
 
 
 @bp.post("/<type_>/<id_>")
-def type_operation(type_: str, id_: str) -> Response:
+def post_instance(type_: str, id_: str) -> Response:
     check_type(type_)
-    if not id_.startswith("$"):
-        raise FhirError.of(405, "not-supported", "POST is not allowed on a resource instance")
-    return run_operation(id_[1:], type_, None)
+    raise FhirError.of(405, "not-supported", "POST is not allowed on a resource instance")
 
 
 @bp.put("/<type_>/<id_>")
@@ -238,10 +231,8 @@ def vread(type_: str, id_: str, vid: str) -> Response:
 
 
 @bp.route("/<type_>/<id_>/<name>", methods=["GET", "POST"])
-def compartment_or_operation(type_: str, id_: str, name: str) -> Response:
+def compartment_search(type_: str, id_: str, name: str) -> Response:
     check_type(type_)
-    if name.startswith("$"):
-        return run_operation(name[1:], type_, id_)
     if request.method != "GET":
         raise FhirError.of(405, "not-supported", "Compartment search is GET only")
     return _search(check_type(name), compartment=(type_, id_))

@@ -63,7 +63,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "نسخه تکراری: {item} امروز توسط همین پزشک برای همین بیمار تجویز شده است ({rx})",
     ),
     "expired": ("The prescription expired on {when}", "اعتبار نسخه در تاریخ {when} به پایان رسیده است"),
-    "printout-get": ("$printout is a GET", "چاپ نسخه با درخواست GET انجام می‌شود"),
     "printout-format": ("format is pdf or html", "قالب چاپ باید pdf یا html باشد"),
     "printout-which": (
         "Name the prescription: [type]/[id]/$printout or ?prescription=ID",

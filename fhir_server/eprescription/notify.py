@@ -1,14 +1,12 @@
-"""The patient's SMS: queued during the request, sent only once the write committed."""
+"""The patient's SMS: queued during the work, sent only once the write committed
+(`fhir_server.outbox`; the API delivers a request's messages after a successful answer)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_app_context, has_request_context
-
-from smart_auth.sms import FileSmsSender, SmsSender
-
-OUTBOX = "sms-outbox.jsonl"
+from fhir_server import outbox
 
 
 def patient_mobile(patient: dict[str, Any] | None) -> str | None:
@@ -25,30 +23,6 @@ def tracking_text(tracking: str, prescription_ids: list[str]) -> str:
     )
 
 
-def queue(mobile: str, key: str, build: Any) -> None:
+def queue(mobile: str, key: str, build: Callable[[], str]) -> None:
     """Queue one message per `key` (say, a tracking code); `build()` makes its text at send time."""
-    if has_request_context():
-        pending: dict[str, tuple[str, Any]] = g.setdefault("noskhe_sms", {})
-        pending[key] = (mobile, build)
-    else:
-        _sender().send(mobile, build())
-
-
-def _sender() -> SmsSender:
-    if has_app_context():
-        smart = current_app.extensions.get("smart_auth")
-        if smart is not None:
-            return smart.sms
-        return FileSmsSender(current_app.extensions["noskhe"].settings.data_dir / OUTBOX)
-    raise RuntimeError("no SMS sender outside an application")
-
-
-def register(app: Flask) -> None:
-    @app.after_request
-    def _send_queued(response: Response) -> Response:
-        pending = g.pop("noskhe_sms", None)
-        if pending and response.status_code < 300:
-            sender = _sender()
-            for mobile, build in pending.values():
-                sender.send(mobile, build())
-        return response
+    outbox.add(key, mobile, build)

@@ -1,49 +1,137 @@
-"""$operations: one module each, registered by name here."""
+"""$operations: one module each, declared once, registered here.
+
+How to add an operation (say `Claim/$submit`):
+
+1. Write `fhir_server/operations/submit.py` with a handler
+   `def submit(req: OperationRequest) -> dict | OperationResult | WriteResult | Content | Accepted`
+   (see `contract.py`): read inputs with `req.resource()`, `req.value(name)`,
+   `req.text(name)`, `req.values(name)`; use `req.server.store` / `req.server.repo` (the one
+   door; `req.caller` is the acting identity), `req.language` for messages; raise
+   `FhirError` for refusals. No Flask, no headers: the API layer does HTTP.
+2. In the same module declare `OPERATIONS = (Operation(name="submit", levels=("type",),
+   types=("Claim",), affects_state=True, methods=("POST",), handler=submit, title=Text(en, fa),
+   description=Text(en, fa), parameters=(In(...), Out(...))),)`: every input and output with
+   its type, cardinality and documentation in English and Persian. `base=` names the HL7
+   definition a standard operation implements; `id=` is needed when one name has several
+   definitions (`CodeSystem-validate-code`, `ValueSet-validate-code`).
+3. Add the module to `_MODULES` below. That is all: the one route in `api/operations.py`
+   dispatches `$submit` at the declared levels, types and methods; the OperationDefinition
+   (`http://noskhe.ir/fhir/OperationDefinition/<id>`), the CapabilityStatement and the
+   OpenAPI document follow from the declaration; `tests/operations/test_registry.py` fails
+   if anything is undocumented.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 
-from flask import Response
-
-from fhir_server.operations.check_rules import check_rules_operation
-from fhir_server.operations.eligibility import eligibility_operation
-from fhir_server.operations.expand import expand_operation
-from fhir_server.operations.lookup import lookup_operation
-from fhir_server.operations.prescribe import prescribe_operation
-from fhir_server.operations.printout import printout_operation
-from fhir_server.operations.record_paper import record_paper_operation
-from fhir_server.operations.sign import sign_operation
-from fhir_server.operations.subsumes import subsumes_operation
-from fhir_server.operations.terminology_import import terminology_import_operation
-from fhir_server.operations.translate import translate_operation
-from fhir_server.operations.validate import validate_operation
-from fhir_server.operations.validate_code import validate_code_operation
-from fhir_server.operations.verify import verify_operation
+from fhir_server.operations import (
+    check_rules,
+    eligibility,
+    expand,
+    lookup,
+    prescribe,
+    printout,
+    record_paper,
+    sign,
+    subsumes,
+    terminology_import,
+    translate,
+    validate,
+    validate_code,
+    verify,
+)
+from fhir_server.operations.contract import (
+    Accepted,
+    Content,
+    Level,
+    Operation,
+    OperationRequest,
+    OperationResult,
+    Server,
+)
 from fhir_server.outcome import FhirError
 
-# name -> handler(resource_type or None, id or None)
-Operation = Callable[[str | None, str | None], Response]
-OPERATIONS: dict[str, Operation] = {
-    "validate": validate_operation,
-    "lookup": lookup_operation,
-    "validate-code": validate_code_operation,
-    "expand": expand_operation,
-    "translate": translate_operation,
-    "subsumes": subsumes_operation,
-    "terminology-import": terminology_import_operation,
-    "prescribe": prescribe_operation,
-    "check-rules": check_rules_operation,
-    "eligibility": eligibility_operation,
-    "verify": verify_operation,
-    "printout": printout_operation,
-    "record-paper": record_paper_operation,
-    "sign": sign_operation,
-}
+_MODULES = (
+    validate,
+    lookup,
+    validate_code,
+    expand,
+    translate,
+    subsumes,
+    terminology_import,
+    prescribe,
+    check_rules,
+    eligibility,
+    verify,
+    printout,
+    record_paper,
+    sign,
+)
+
+__all__ = [
+    "REGISTRY",
+    "Accepted",
+    "Content",
+    "Operation",
+    "OperationRequest",
+    "OperationResult",
+    "Registry",
+    "Server",
+]
 
 
-def run_operation(name: str, type_: str | None, id_: str | None) -> Response:
-    handler = OPERATIONS.get(name)
-    if handler is None:
-        raise FhirError.of(404, "not-supported", f"Unknown operation ${name}")
-    return handler(type_, id_)
+class Registry:
+    """Every operation the server offers: what dispatch, OperationDefinitions, the
+    CapabilityStatement and the OpenAPI document are all made from."""
+
+    def __init__(self, operations: Iterable[Operation]) -> None:
+        self.operations = tuple(operations)
+        ids = [op.id for op in self.operations]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"two operations share an OperationDefinition id: {sorted(ids)}")
+
+    def names(self) -> frozenset[str]:
+        return frozenset(op.name for op in self.operations)
+
+    def find(self, name: str, level: Level, type_: str | None, method: str) -> Operation:
+        """The operation `$name` called at this level on this type with this method.
+
+        404 for a name the server does not offer at all or not here, 405 for a method it
+        does not answer (GET for one that changes state)."""
+        offered = [op for op in self.operations if op.name == name]
+        if not offered:
+            raise FhirError.of(404, "not-supported", f"Unknown operation ${name}")
+        here = [op for op in offered if op.answers(level, type_)]
+        if not here:
+            where = _where(offered)
+            raise FhirError.of(404, "not-supported", f"${name} is not offered here; it runs on {where}")
+        op = here[0]
+        if method not in op.methods:
+            raise FhirError.of(
+                405, "not-supported", f"${name} answers {' and '.join(op.methods)}, not {method}"
+            )
+        return op
+
+    def at(self, level: Level, type_: str | None = None) -> list[Operation]:
+        """The operations offered at a level (on a type, for type and instance levels)."""
+        return [op for op in self.operations if op.answers(level, type_)]
+
+    def for_type(self, type_: str) -> list[Operation]:
+        """The operations offered on a type, at type or instance level."""
+        return [op for op in self.operations if op.answers("type", type_) or op.answers("instance", type_)]
+
+
+def _where(ops: list[Operation]) -> str:
+    places = []
+    for op in ops:
+        for level in op.levels:
+            if level == "system":
+                places.append(f"[base]/${op.name}")
+            else:
+                suffix = "/[id]" if level == "instance" else ""
+                places += [f"{t}{suffix}/${op.name}" for t in (op.types or ("[type]",))]
+    return ", ".join(dict.fromkeys(places))
+
+
+REGISTRY = Registry(op for module in _MODULES for op in module.OPERATIONS)

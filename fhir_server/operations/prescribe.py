@@ -12,21 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Response, request
 
-from fhir_server.api.context import base_url, ctx
-from fhir_server.api.http import fhir_response, read_json_body
 from fhir_server.bundles import run_transaction
 from fhir_server.eprescription import items
 from fhir_server.eprescription.ids import TRACKING_SYSTEM
 from fhir_server.eprescription.signing import signing_operation
+from fhir_server.operations.contract import In, Operation, OperationRequest, Out, Server, Text
 from fhir_server.outcome import FhirError
 
 
-def prescribe_operation(type_: str | None, id_: str | None) -> Response:
-    if request.method != "POST" or id_ is not None:
-        raise FhirError.of(405, "not-supported", "$prescribe takes a transaction Bundle in a POST body")
-    bundle = read_json_body()
+def prescribe(req: OperationRequest) -> dict[str, Any]:
+    bundle = req.require_body("a transaction Bundle")
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise FhirError.of(400, "invalid", "$prescribe takes a Bundle")
     entries = [_as_post(e) for e in bundle.get("entry") or []]
@@ -35,10 +31,10 @@ def prescribe_operation(type_: str | None, id_: str | None) -> Response:
             422, "business-rule", "A prescription needs at least one MedicationRequest or ServiceRequest"
         )
     ordered = sorted(entries, key=lambda e: (e.get("resource") or {}).get("resourceType") == "Provenance")
-    c = ctx()
+    c = req.server
     with signing_operation():
-        response = run_transaction(c.store, c.repo, ordered, base_url(), c.resource_types, "OperationOutcome")
-    return fhir_response(_summary(response), 200)
+        response = run_transaction(c.store, c.repo, ordered, c.base_url, c.resource_types, "OperationOutcome")
+    return _summary(c, response)
 
 
 def _as_post(entry: dict[str, Any]) -> dict[str, Any]:
@@ -47,8 +43,8 @@ def _as_post(entry: dict[str, Any]) -> dict[str, Any]:
     return {**entry, "request": req}
 
 
-def _summary(response: dict[str, Any]) -> dict[str, Any]:
-    stored = _stored_items(response)
+def _summary(server: Server, response: dict[str, Any]) -> dict[str, Any]:
+    stored = _stored_items(server, response)
     groups: dict[str, dict[str, Any]] = {}
     for item in stored:
         group = groups.setdefault(items.group_value(item) or "", {"items": [], "tracking": None})
@@ -81,16 +77,15 @@ def _summary(response: dict[str, Any]) -> dict[str, Any]:
     return {"resourceType": "Parameters", "parameter": params}
 
 
-def _stored_items(response: dict[str, Any]) -> list[dict[str, Any]]:
+def _stored_items(server: Server, response: dict[str, Any]) -> list[dict[str, Any]]:
     keys = []
     for entry in response.get("entry") or []:
         location = str((entry.get("response") or {}).get("location") or "")
         type_, _, rest = location.partition("/")
         if type_ in items.REQUEST_TYPES:
             keys.append((type_, rest.split("/")[0]))
-    c = ctx()
-    with c.store.session() as s:
-        return [orjson.loads(c.repo.read(s, t, i).body or b"{}") for t, i in keys]
+    with server.store.session() as s:
+        return [orjson.loads(server.repo.read(s, t, i).body or b"{}") for t, i in keys]
 
 
 def _status(group: list[dict[str, Any]]) -> str:
@@ -106,3 +101,60 @@ def _issues(response: dict[str, Any]) -> list[dict[str, Any]]:
         if issue.get("diagnostics") != "All OK"
     ]
     return found or [{"severity": "information", "code": "informational", "diagnostics": "All OK"}]
+
+
+OPERATIONS = (
+    Operation(
+        name="prescribe",
+        title=Text("Submit a prescription", "ثبت نسخه"),
+        description=Text(
+            "Stores a prescription (a transaction Bundle of MedicationRequests and/or ServiceRequests, "
+            "optionally with the signature Provenance) after the insurer's and medical rules, and "
+            "answers with the prescription ids, tracking code, statuses and the rules' outcome. The "
+            "patient receives the tracking code by SMS once it is stored.",
+            "نسخه را (یک Bundle تراکنشی از MedicationRequest و/یا ServiceRequest و در صورت نیاز "
+            "Provenance امضا) پس از قواعد بیمه‌ای و پزشکی ذخیره می‌کند و شناسهٔ نسخه، کد رهگیری، وضعیت‌ها و "
+            "نتیجهٔ قواعد را برمی‌گرداند. بیمار پس از ذخیره، کد رهگیری را با پیامک دریافت می‌کند.",
+        ),
+        levels=("system", "type"),
+        types=("MedicationRequest", "ServiceRequest"),
+        affects_state=True,
+        methods=("POST",),
+        handler=prescribe,
+        parameters=(
+            In(
+                "resource",
+                "Bundle",
+                "The transaction Bundle of the prescription's items; posted as the body",
+                "Bundle تراکنشی اقلام نسخه؛ در بدنه فرستاده می‌شود",
+                1,
+            ),
+            Out(
+                "prescription",
+                None,
+                "One prescription as stored",
+                "یک نسخه، همان‌گونه که ذخیره شد",
+                0,
+                "*",
+                Out("id", "Identifier", "The prescription id", "شناسهٔ نسخه", 1),
+                Out("trackingCode", "string", "The tracking code (کد رهگیری)", "کد رهگیری", 1),
+                Out("type", "code", "The prescription type", "نوع نسخه"),
+                Out(
+                    "status",
+                    "code",
+                    "The items' status (mixed when they differ)",
+                    "وضعیت اقلام (mixed اگر فرق کنند)",
+                ),
+                Out(
+                    "free",
+                    "boolean",
+                    "True for a prescription outside insurance",
+                    "برای نسخهٔ آزاد (بدون بیمه)، true",
+                ),
+                Out("item", "Resource", "An item as stored", "یک قلم، همان‌گونه که ذخیره شد", 0, "*"),
+            ),
+            Out("outcome", "OperationOutcome", "The rules' findings", "یافته‌های قواعد", 1),
+            Out("response", "Bundle", "The transaction response", "پاسخ تراکنش", 1),
+        ),
+    ),
+)

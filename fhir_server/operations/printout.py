@@ -11,9 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, request
-
-from fhir_server.api.context import ctx
 from fhir_server.eprescription import items
 from fhir_server.eprescription.config import EPrescriptionConfig
 from fhir_server.eprescription.messages import issue
@@ -21,46 +18,49 @@ from fhir_server.eprescription.policy import load_policy
 from fhir_server.eprescription.printout import NATIONAL_CODE, build, to_html
 from fhir_server.eprescription.printout_pdf import to_pdf
 from fhir_server.eprescription.store_access import find, read
+from fhir_server.operations.contract import Content, In, Operation, OperationRequest, Out, Text
 from fhir_server.outcome import FhirError
 from fhir_server.storage.base import StoreSession
+from terminology.service import TerminologyService
 
 
-def printout_operation(type_: str | None, id_: str | None) -> Response:
-    if request.method != "GET":
-        raise FhirError(405, [issue("error", "not-supported", "printout-get")])
-    with ctx().store.session() as s:
-        found = _items(s, type_, id_)
+def printout(req: OperationRequest) -> Content:
+    server = req.server
+    svc = server.terminology
+    with server.store.session() as s:
+        found = _items(req, s)
         for item in found:  # 403 unless the token may read each item
-            ctx().repo.read(s, item["resourceType"], item["id"])
-        printout = build(s, found, load_policy(EPrescriptionConfig().policy_dir), _display, _mother_finder(s))
-    name = f"noskhe-{printout.prescription_id}"
-    if _wants_pdf():
+            server.repo.read(s, item["resourceType"], item["id"])
+        policy = load_policy(EPrescriptionConfig().policy_dir)
+        page = build(s, found, policy, lambda c: _display(svc, c), _mother_finder(req, s))
+    name = f"noskhe-{page.prescription_id}"
+    if _wants_pdf(req):
         headers = {"Content-Disposition": f'inline; filename="{name}.pdf"'}
-        return Response(to_pdf(printout), 200, headers, content_type="application/pdf")
-    return Response(to_html(printout), 200, content_type="text/html; charset=utf-8")
+        return Content(to_pdf(page), "application/pdf", headers)
+    return Content(to_html(page).encode(), "text/html; charset=utf-8")
 
 
-def _wants_pdf() -> bool:
-    fmt = request.args.get("format")
+def _wants_pdf(req: OperationRequest) -> bool:
+    fmt = req.text("format")
     if fmt:
         if fmt not in ("pdf", "html"):
             raise FhirError(400, [issue("error", "invalid", "printout-format")])
         return fmt == "pdf"
-    accept = request.headers.get("Accept", "")
-    return "application/pdf" in accept and "text/html" not in accept
+    return "application/pdf" in req.accept and "text/html" not in req.accept
 
 
-def _items(s: StoreSession, type_: str | None, id_: str | None) -> list[dict[str, Any]]:
+def _items(req: OperationRequest, s: StoreSession) -> list[dict[str, Any]]:
+    type_, id_ = req.type, req.id
     if type_ in items.REQUEST_TYPES and id_:
         item = read(s, type_, id_)
         rx = items.group_value(item) if items.is_eprescription(item) and item else None
         if rx is None:
             raise FhirError(404, [issue("error", "not-found", "printout-item-unknown", ref=f"{type_}/{id_}")])
     else:
-        rx = request.args.get("prescription")
+        rx = req.text("prescription")
     if not rx:
-        raise FhirError(400, [issue("error", "invalid", "printout-which")])
-    repo = ctx().repo
+        raise FhirError.of(400, "invalid", "Name the prescription: [type]/[id]/$printout or ?prescription=ID")
+    repo = req.server.repo
     found = find(repo, s, "MedicationRequest", [("prescription", rx)]) + find(
         repo, s, "ServiceRequest", [("requisition", rx)]
     )
@@ -69,22 +69,46 @@ def _items(s: StoreSession, type_: str | None, id_: str | None) -> list[dict[str
     return sorted(found, key=lambda i: (i["resourceType"], str(i.get("id"))))
 
 
-def _mother_finder(s: StoreSession) -> Callable[[str], dict[str, Any] | None]:
+def _mother_finder(req: OperationRequest, s: StoreSession) -> Callable[[str], dict[str, Any] | None]:
     """The Patient with this national code (an infant's mother), looked up by the server:
     the printout names the mother whoever prints it."""
 
     def find_mother(code: str) -> dict[str, Any] | None:
-        found = find(ctx().repo, s, "Patient", [("identifier", f"{NATIONAL_CODE}|{code}")], 2)
+        found = find(req.server.repo, s, "Patient", [("identifier", f"{NATIONAL_CODE}|{code}")], 2)
         return found[0] if len(found) == 1 else None
 
     return find_mother
 
 
-def _display(coding: dict[str, Any]) -> str | None:
-    svc = current_app.extensions.get("terminology")
-    if svc is None or not coding.get("system") or not coding.get("code"):
+def _display(svc: TerminologyService, coding: dict[str, Any]) -> str | None:
+    if not coding.get("system") or not coding.get("code"):
         return None
     try:
         return svc.lookup(coding["system"], coding["code"], language="fa").display
     except Exception:  # an unknown code prints as its code
         return None
+
+
+OPERATIONS = (
+    Operation(
+        name="printout",
+        title=Text("Printable prescription", "نسخهٔ چاپی"),
+        description=Text(
+            "The prescription as a printable HTML page or a PDF (format=pdf or Accept: application/pdf), "
+            "with Jalali dates and the QR code NX1|<prescription id>|<tracking code>. Whoever may read "
+            "every item may print it.",
+            "نسخه به صورت صفحهٔ HTML چاپی یا PDF (format=pdf یا Accept: application/pdf)، با تاریخ شمسی و "
+            "کد QR به شکل NX1|<شناسهٔ نسخه>|<کد رهگیری>. هر کس بتواند همهٔ اقلام را بخواند، می‌تواند چاپ کند.",
+        ),
+        levels=("type", "instance"),
+        types=("MedicationRequest", "ServiceRequest"),
+        methods=("GET",),
+        handler=printout,
+        output_media=("text/html", "application/pdf"),
+        parameters=(
+            In("prescription", "string", "The prescription id (at type level)", "شناسهٔ نسخه (در سطح نوع)"),
+            In("format", "code", "pdf or html (default html)", "pdf یا html (پیش‌فرض html)"),
+            Out("return", "Binary", "The HTML page or the PDF", "صفحهٔ HTML یا فایل PDF", 1),
+        ),
+    ),
+)

@@ -11,28 +11,51 @@ create on Provenance.
 
 from __future__ import annotations
 
-from flask import Response, request
-
-from fhir_server.api.context import ctx
-from fhir_server.api.http import read_json_body
-from fhir_server.api.responses import write_response
 from fhir_server.eprescription import signature
 from fhir_server.eprescription.signing import signing_operation
+from fhir_server.operations.contract import In, Operation, OperationRequest, Out, Text
 from fhir_server.outcome import FhirError
+from fhir_server.repository import WriteResult
 
 
-def sign_operation(type_: str | None, id_: str | None) -> Response:
-    if request.method != "POST" or type_ != "Provenance" or id_ is not None:
-        raise FhirError.of(405, "not-supported", "POST the signature Provenance to Provenance/$sign")
-    body = read_json_body()
+def sign(req: OperationRequest) -> WriteResult:
+    body = req.require_body("the signature Provenance")
     if not isinstance(body, dict) or body.get("resourceType") != "Provenance":
         raise FhirError.of(400, "invalid", "Provenance/$sign takes a Provenance")
     if not signature.jose_signatures(body):
         raise FhirError.of(
             422, "required", "The Provenance has no application/jose signature", "Provenance.signature"
         )
-    c = ctx()
     resource = {k: v for k, v in body.items() if k != "id"}
-    with signing_operation(), c.store.session(write=True) as s:
-        result = c.repo.create(s, "Provenance", resource)
-    return write_response(result)
+    with signing_operation(), req.server.store.session(write=True) as s:
+        return req.server.repo.create(s, "Provenance", resource)
+
+
+OPERATIONS = (
+    Operation(
+        name="sign",
+        title=Text("Sign prescription items", "امضای اقلام نسخه"),
+        description=Text(
+            "Stores a signature Provenance over prescription items after verifying it against the items "
+            "as stored and the signer's registered keys; items waiting for the signature become active, "
+            "in the same transaction. Answers like a create (201, Location).",
+            "Provenance امضا روی اقلام نسخه را پس از سنجش با اقلام ذخیره‌شده و کلیدهای ثبت‌شدهٔ امضاکننده "
+            "ذخیره می‌کند؛ اقلام منتظر امضا در همان تراکنش فعال می‌شوند. پاسخ مانند ایجاد است (۲۰۱، Location).",
+        ),
+        levels=("type",),
+        types=("Provenance",),
+        affects_state=True,
+        methods=("POST",),
+        handler=sign,
+        parameters=(
+            In(
+                "resource",
+                "Provenance",
+                "The signature Provenance (targets: the items; signature: a detached JWS), as the body",
+                "Provenance امضا (هدف: اقلام؛ امضا: JWS جداشده)؛ در بدنه فرستاده می‌شود",
+                1,
+            ),
+            Out("return", "Provenance", "The Provenance as stored", "Provenance ذخیره‌شده", 1),
+        ),
+    ),
+)

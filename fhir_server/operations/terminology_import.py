@@ -14,35 +14,25 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from flask import Response, request
-
 import terminology
-from fhir_server.api.context import ctx
-from fhir_server.api.http import fhir_response, read_json_body
-from fhir_server.operations.terminology_support import register_stored, service, translated_errors
-from fhir_server.outcome import FhirError, information, operation_outcome
+from fhir_server.operations.contract import In, Operation, OperationRequest, Out, Text
+from fhir_server.operations.terminology_support import register_stored, translated_errors
+from fhir_server.outcome import information, operation_outcome
 from fhir_server.repository import Repository
 from fhir_server.storage.base import Store
 from terminology.importer import ImportPlan, Progress
 from terminology.service import TerminologyService
 
 
-def terminology_import_operation(type_: str | None, id_: str | None) -> Response:
-    if type_ is not None or request.method != "POST":
-        raise FhirError.of(400, "invalid", "$terminology-import runs as POST [base]/$terminology-import")
-    body = read_json_body()
+def terminology_import(req: OperationRequest) -> dict[str, Any]:
+    body = req.require_body("a CodeSystem, ValueSet, ConceptMap, a Bundle of them or a Parameters")
     with translated_errors():
-        if isinstance(body, dict) and body.get("resourceType") == "Parameters":
-            body = {
-                "resourceType": "Bundle",
-                "entry": [
-                    {"resource": p["resource"]} for p in body.get("parameter") or [] if "resource" in p
-                ],
-            }
+        if req.is_parameters:
+            body = {"resourceType": "Bundle", "entry": [{"resource": r} for r in req.values("resource")]}
         incoming = terminology.parse_resources(body)
-        plan = import_into_store(incoming, ctx().store, ctx().repo, service())
+        plan = import_into_store(incoming, req.server.store, req.server.repo, req.server.terminology)
     issues = [information("informational", line) for line in plan.summary().splitlines()]
-    return fhir_response(operation_outcome(issues))
+    return operation_outcome(issues)
 
 
 def stored_latest(store: Store, svc: TerminologyService) -> Callable[[str, str], dict[str, Any] | None]:
@@ -91,3 +81,40 @@ def cli_import(path: Path, store: Store, repo: Repository) -> int:
     sys.stderr.write("\n")
     print(plan.summary())
     return 0
+
+
+OPERATIONS = (
+    Operation(
+        name="terminology-import",
+        title=Text("Registry terminology sync", "همگام‌سازی اصطلاحات از ثبت ملی"),
+        description=Text(
+            "Stores new versions of CodeSystems, ValueSets and ConceptMaps (the body: one of them, a "
+            "Bundle of them, or Parameters with resource parts). Concepts that disappear become "
+            "inactive; importing the same version again changes nothing.",
+            "نسخه‌های تازهٔ CodeSystem، ValueSet و ConceptMap را ذخیره می‌کند (بدنه: یکی از آن‌ها، "
+            "یک Bundle از آن‌ها یا Parameters با بخش‌های resource). مفهوم‌های حذف‌شده غیرفعال می‌شوند؛ "
+            "ورود دوبارهٔ همان نسخه چیزی را تغییر نمی‌دهد.",
+        ),
+        levels=("system",),
+        affects_state=True,
+        methods=("POST",),
+        handler=terminology_import,
+        parameters=(
+            In(
+                "resource",
+                "Resource",
+                "A CodeSystem, ValueSet or ConceptMap to import (or post one, or a Bundle, as the body)",
+                "یک CodeSystem، ValueSet یا ConceptMap برای ورود (یا همان یا یک Bundle را در بدنه بفرستید)",
+                0,
+                "*",
+            ),
+            Out(
+                "return",
+                "OperationOutcome",
+                "What was stored, left unchanged or made inactive",
+                "آنچه ذخیره شد، بی‌تغییر ماند یا غیرفعال شد",
+                1,
+            ),
+        ),
+    ),
+)

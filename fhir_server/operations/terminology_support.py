@@ -1,85 +1,79 @@
-"""What the terminology operations share: the app's TerminologyService, their inputs
-(query string and Parameters body), the target resource of instance-level calls, and
-TerminologyError -> OperationOutcome."""
+"""What the terminology operations share: the server's TerminologyService kept in step
+with the store, their inputs (query string and Parameters body), the target resource of
+instance-level calls, and TerminologyError -> OperationOutcome."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from flask import current_app, request
 
 import terminology
-from fhir_server.api.context import ctx, query_pairs
-from fhir_server.api.http import read_json_body
+from fhir_server.operations.contract import OperationRequest
 from fhir_server.outcome import FhirError
 from fhir_server.storage.base import HistoryQuery, Store
 from terminology.parameters import Args, read_parameters
 from terminology.service import TerminologyService
 
-EXTENSION_KEY = "terminology"
 KINDS = ("CodeSystem", "ValueSet", "ConceptMap")
-SEEN_KEY = "terminology_seq"  # the newest terminology write this worker has registered
 
 
-def service() -> TerminologyService:
-    """The app's service (app.extensions["terminology"]), else the shared shipped one.
+class TerminologySync:
+    """The server's TerminologyService, kept in step with the store: before answering, a
+    worker registers the code systems that another worker (or another server on the same
+    store) imported since it last looked."""
 
-    Before answering, the worker registers code systems that another worker (or another
-    server on the same store) imported since it last looked."""
-    found = current_app.extensions.get(EXTENSION_KEY)
-    if not isinstance(found, TerminologyService):
-        return terminology.default_service()
-    store = ctx().store
-    latest = latest_terminology_seq(store)
-    if latest != current_app.extensions.get(SEEN_KEY):
-        register_stored(store, found)
-        current_app.extensions[SEEN_KEY] = latest
-    return found
+    def __init__(self, svc: TerminologyService, store: Store) -> None:
+        self.svc, self.store = svc, store
+        self._lock = threading.Lock()
+        self.seen = latest_terminology_seq(store)
+
+    def current(self) -> TerminologyService:
+        latest = latest_terminology_seq(self.store)
+        if latest != self.seen:
+            with self._lock:
+                register_stored(self.store, self.svc)
+                self.seen = latest
+        return self.svc
 
 
-def arguments() -> Args:
+def arguments(req: OperationRequest) -> Args:
     """Inputs from the URL and, for POST with a JSON body, a Parameters resource."""
-    body = read_json_body() if request.method == "POST" and request.content_length else None
     with translated_errors():
-        return read_parameters(query_pairs(), body)
+        return read_parameters(req.query, req.body)
 
 
-def instance(kind: str, type_: str | None, id_: str | None) -> dict[str, Any] | None:
+def instance(req: OperationRequest, kind: str) -> dict[str, Any] | None:
     """The resource of an instance-level call (``ValueSet/drugs/$expand``): from the store,
     else a shipped resource with that id; None for type- and system-level calls."""
-    if id_ is None:
+    if req.id is None:
         return None
-    if type_ != kind:
-        raise FhirError.of(400, "invalid", f"This operation runs on {kind}, not {type_}")
-    with ctx().store.session() as s:
-        current = s.current(kind, id_)
+    if req.type != kind:
+        raise FhirError.of(400, "invalid", f"This operation runs on {kind}, not {req.type}")
+    svc = req.server.terminology
+    with req.server.store.session() as s:
+        current = s.current(kind, req.id)
     if current is not None and current.body is not None:
         resource: dict[str, Any] = orjson.loads(current.body)
-        return prefer_registered(kind, resource)
-    shipped = service().by_id(kind, id_)
+        return prefer_registered(svc, kind, resource)
+    shipped = svc.by_id(kind, req.id)
     if shipped is None:
-        raise FhirError.of(404, "not-found", f"{kind}/{id_} is not known")
+        raise FhirError.of(404, "not-found", f"{kind}/{req.id} is not known")
     return shipped
 
 
-def prefer_registered(kind: str, resource: dict[str, Any]) -> dict[str, Any]:
+def prefer_registered(svc: TerminologyService, kind: str, resource: dict[str, Any]) -> dict[str, Any]:
     """The service's own copy of a stored resource with the same url|version (its indexes
     are cached), else the resource itself."""
     url, version = resource.get("url"), resource.get("version")
     if isinstance(url, str) and isinstance(version, str):
-        registered = service().resource(kind, url, version)
+        registered = svc.resource(kind, url, version)
         if registered is not None and registered.get("version") == version:
             return registered
     return resource
-
-
-def require_type(name: str, type_: str | None, allowed: tuple[str | None, ...]) -> None:
-    if type_ not in allowed:
-        where = " or ".join(f"{t}/${name}" if t else f"${name}" for t in allowed)
-        raise FhirError.of(400, "invalid", f"${name} runs as {where}")
 
 
 @contextmanager
@@ -90,14 +84,12 @@ def translated_errors() -> Iterator[None]:
         raise FhirError.of(exc.status, exc.code, exc.message) from exc
 
 
-def display_language(args: Args) -> str | None:
+def display_language(req: OperationRequest, args: Args) -> str | None:
     """displayLanguage, else the first language of Accept-Language (``fa``, ``en``)."""
     value = args.get("displayLanguage")
     if value and isinstance(value[0], str):
         return value[0]
-    header = request.headers.get("Accept-Language", "")
-    first = header.split(",")[0].split(";")[0].strip()
-    return first or None
+    return req.display_language
 
 
 def register_stored(store: Store, svc: TerminologyService) -> int:

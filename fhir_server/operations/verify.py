@@ -11,21 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
-
-from fhir_server.api.context import ctx
-from fhir_server.api.http import fhir_response
 from fhir_server.eprescription import items, signature
 from fhir_server.eprescription.store_access import find, read
+from fhir_server.operations.contract import In, Operation, OperationRequest, Out, Text
 from fhir_server.outcome import FhirError, error, information, operation_outcome
+from fhir_server.repository import Repository
 from fhir_server.storage.base import StoreSession
 
 
-def verify_operation(type_: str | None, id_: str | None) -> Response:
-    with ctx().store.session() as s:
-        targets = _items(s, type_, id_)
-        ctx().repo.read(s, targets[0]["resourceType"], targets[0]["id"])  # the token may read it
-        signed, signer, reasons = _check(s, targets)
+def verify(req: OperationRequest) -> dict[str, Any]:
+    repo = req.server.repo
+    with req.server.store.session() as s:
+        targets = _items(req, s)
+        repo.read(s, targets[0]["resourceType"], targets[0]["id"])  # the token may read it
+        signed, signer, reasons = _check(repo, s, targets)
     valid = len(signed) == len(targets)
     issues = [information("informational", "The signature verifies")] if valid else reasons
     if not valid and not reasons:
@@ -36,18 +35,19 @@ def verify_operation(type_: str | None, id_: str | None) -> Response:
     ]
     if signer:
         params.insert(1, {"name": "signer", "valueReference": {"reference": signer}})
-    return fhir_response({"resourceType": "Parameters", "parameter": params})
+    return {"resourceType": "Parameters", "parameter": params}
 
 
-def _items(s: StoreSession, type_: str | None, id_: str | None) -> list[dict[str, Any]]:
+def _items(req: OperationRequest, s: StoreSession) -> list[dict[str, Any]]:
+    type_, id_ = req.type, req.id
     if type_ in items.REQUEST_TYPES and id_:
         item = read(s, type_, id_)
         rx = items.group_value(item) if item else None
     else:
-        rx = request.args.get("prescription")
+        rx = req.text("prescription")
     if not rx:
         raise FhirError.of(400, "invalid", "Name the prescription: [type]/[id]/$verify or ?prescription=ID")
-    repo = ctx().repo
+    repo = req.server.repo
     found = find(repo, s, "MedicationRequest", [("prescription", rx)]) + find(
         repo, s, "ServiceRequest", [("requisition", rx)]
     )
@@ -56,11 +56,13 @@ def _items(s: StoreSession, type_: str | None, id_: str | None) -> list[dict[str
     return found
 
 
-def _check(s: StoreSession, targets: list[dict[str, Any]]) -> tuple[set[str], str | None, list[Any]]:
+def _check(
+    repo: Repository, s: StoreSession, targets: list[dict[str, Any]]
+) -> tuple[set[str], str | None, list[Any]]:
     wanted = {f"{t['resourceType']}/{t['id']}": t for t in targets}
     signed: set[str] = set()
     signer, reasons = None, []
-    provenances = find(ctx().repo, s, "Provenance", [("target", ",".join(wanted))], 50)
+    provenances = find(repo, s, "Provenance", [("target", ",".join(wanted))], 50)
     for prov in provenances:
         refs = [str(r.get("reference")).split("/_history")[0] for r in prov.get("target") or []]
         # One signature may span several prescriptions (a drug and a lab one written
@@ -80,3 +82,27 @@ def _check(s: StoreSession, targets: list[dict[str, Any]]) -> tuple[set[str], st
 def _stored(s: StoreSession, ref: str) -> dict[str, Any] | None:
     type_, _, id_ = ref.partition("/")
     return read(s, type_, id_) if type_ in items.REQUEST_TYPES else None
+
+
+OPERATIONS = (
+    Operation(
+        name="verify",
+        title=Text("Verify a prescription's signature", "تأیید امضای نسخه"),
+        description=Text(
+            "Checks every signature Provenance over the prescription's items against the items as stored "
+            "now and the signer's registered keys: valid when every item is covered by a verifying "
+            "signature of its prescriber.",
+            "هر Provenance امضا روی اقلام نسخه را با اقلام ذخیره‌شدهٔ کنونی و کلیدهای ثبت‌شدهٔ امضاکننده "
+            "می‌سنجد: معتبر است اگر امضای درست تجویزکننده همهٔ اقلام را در بر بگیرد.",
+        ),
+        levels=("type", "instance"),
+        types=("MedicationRequest", "ServiceRequest"),
+        handler=verify,
+        parameters=(
+            In("prescription", "string", "The prescription id (at type level)", "شناسهٔ نسخه (در سطح نوع)"),
+            Out("valid", "boolean", "True when the signature verifies", "اگر امضا درست باشد، true", 1),
+            Out("signer", "Reference", "Who signed", "امضاکننده"),
+            Out("outcome", "OperationOutcome", "Why not, when it does not", "دلیل، اگر درست نباشد", 1),
+        ),
+    ),
+)
