@@ -159,7 +159,13 @@ def test_a_handler_sees_a_parsed_request(client: FlaskClient, monkeypatch: pytes
     r = client.post("/fhir/Patient/p1/$validate?profile=x", json=body, headers=headers)
     assert r.status_code == 200
     req = seen[0]
-    assert (req.name, req.level, req.type, req.id, req.method) == ("validate", "instance", "Patient", "p1", "POST")
+    assert (req.name, req.level, req.type, req.id, req.method) == (
+        "validate",
+        "instance",
+        "Patient",
+        "p1",
+        "POST",
+    )
     assert req.query == (("profile", "x"),) and req.value("mode") == "create" and req.text("profile") == "x"
     assert (req.language, req.display_language) == ("fa", "fa-IR")
     assert req.prefer == {"respond-async": "", "return": "minimal"} and req.wants_async
