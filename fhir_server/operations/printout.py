@@ -59,7 +59,7 @@ def _items(req: OperationRequest, s: StoreSession) -> list[dict[str, Any]]:
     else:
         rx = req.text("prescription")
     if not rx:
-        raise FhirError.of(400, "invalid", "Name the prescription: [type]/[id]/$printout or ?prescription=ID")
+        raise FhirError(400, [issue("error", "invalid", "printout-which")])
     repo = req.server.repo
     found = find(repo, s, "MedicationRequest", [("prescription", rx)]) + find(
         repo, s, "ServiceRequest", [("requisition", rx)]
