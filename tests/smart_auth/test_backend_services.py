@@ -84,8 +84,8 @@ def test_replayed_jti_refused(server: Server, rs384_key: RSAKey) -> None:
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"exp": int(time.time()) + 600},  # more than 5 minutes ahead
-        {"exp": int(time.time()) - 120},  # expired
+        {"exp": 600},  # more than 5 minutes ahead (seconds from now, taken when the test runs)
+        {"exp": -120},  # expired
         {"aud": "http://evil.example/token"},  # wrong audience
         {"iss": "someone-else"},  # iss != sub
         {"jti": None},  # no jti
@@ -93,6 +93,8 @@ def test_replayed_jti_refused(server: Server, rs384_key: RSAKey) -> None:
 )
 def test_bad_assertion_claims(server: Server, rs384_key: RSAKey, overrides: dict[str, Any]) -> None:
     claims = {k: v for k, v in overrides.items() if v is not None}
+    if "exp" in claims:  # relative to now: a long suite must not age the parameter
+        claims["exp"] = int(time.time()) + claims["exp"]
     assertion = client_assertion(rs384_key, "backend-rs", server.url("/auth/token"), **claims)
     if overrides.get("jti", "") is None:
         assertion = _without_jti(rs384_key)
