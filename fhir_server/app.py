@@ -20,6 +20,7 @@ from fhir_server.api.operations import TERMINOLOGY_SYNC
 from fhir_server.api.request_log import register_request_log
 from fhir_server.api.routes import bp as fhir_routes
 from fhir_server.config import Settings
+from fhir_server.conformance import shipped
 from fhir_server.directory import FhirDirectory
 from fhir_server.eprescription import claims, workflow_rules
 from fhir_server.eprescription.stamps import stamp_keys
@@ -58,7 +59,9 @@ def build_repository(
         if svc is not None and resource.get("resourceType") in TERMINOLOGY_TYPES:
             svc.register(resource)
 
-    return Repository(validate_resource, search.extract_index, profiles, on_write, rules, stamp_keys)
+    return Repository(
+        validate_resource, search.extract_index, profiles, on_write, rules, stamp_keys, shipped()
+    )
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:

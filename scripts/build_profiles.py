@@ -759,6 +759,69 @@ def search_parameter(
     }
 
 
+IG_ID = "ir-eprescription"
+TERMINOLOGY_DIR = ROOT / "terminology" / "data"
+
+
+def implementation_guide() -> dict[str, Any]:
+    """The ImplementationGuide of what this folder and terminology/data/ hold (written last,
+    from the files themselves, so it lists exactly what is shipped)."""
+    files = sorted(OUT.glob("*-*.json")) + sorted(TERMINOLOGY_DIR.glob("*-*.json"))
+    resources = []
+    for path in files:
+        res = json.loads(path.read_text(encoding="utf-8"))
+        if res["resourceType"] == "ImplementationGuide":
+            continue
+        resources.append(_ig_resource(res, example=False))
+    for path in sorted((OUT / "examples").glob("*.json")):
+        res = json.loads(path.read_text(encoding="utf-8"))
+        entry = _ig_resource(res, example=True)
+        profile = next(iter((res.get("meta") or {}).get("profile") or []), None)
+        if profile:
+            entry.pop("exampleBoolean")
+            entry["exampleCanonical"] = profile
+        resources.append(entry)
+    pages = [
+        {"nameUrl": f"{p.stem}.html", "title": p.stem, "generation": "markdown"}
+        for p in sorted((OUT / "pages").glob("*.md"))
+    ]
+    return {
+        "resourceType": "ImplementationGuide",
+        "id": IG_ID,
+        "url": f"{BASE}/ImplementationGuide/{IG_ID}",
+        "version": VERSION,
+        "name": "IrEPrescription",
+        "title": "Iran national electronic prescription (نسخه الکترونیک)",
+        "status": "active",
+        "date": DATE,
+        "publisher": "Noskhe",
+        "description": (
+            "Profiles, extensions, identifier systems, search parameters and terminology of Iran's "
+            "national electronic prescription as served by Noskhe. / پروفایل‌ها، افزونه‌ها، سامانه‌های "
+            "شناسه، پارامترهای جست‌وجو و اصطلاحات نسخهٔ الکترونیک ملی ایران در نسخه."
+        ),
+        "packageId": "ir.noskhe.eprescription",
+        "license": "Apache-2.0",
+        "fhirVersion": ["4.0.1"],
+        "definition": {
+            "resource": resources,
+            "page": {"nameUrl": "index.html", "title": "IR e-prescription", "generation": "markdown", "page": pages},
+        },
+    }
+
+
+def _ig_resource(res: dict[str, Any], example: bool) -> dict[str, Any]:
+    name = res.get("title") or res.get("name") or res["id"]
+    entry: dict[str, Any] = {
+        "reference": {"reference": f"{res['resourceType']}/{res['id']}"},
+        "name": str(name),
+        "exampleBoolean": example,
+    }
+    if res.get("description"):
+        entry["description"] = res["description"]
+    return entry
+
+
 def page(sd: dict[str, Any]) -> str:
     """A short human-readable page: purpose, constrained elements, invariants."""
     lines = [
@@ -812,6 +875,7 @@ def main() -> None:
     for sp in SEARCH_PARAMETERS:
         res = search_parameter(*sp)
         write(OUT / f"SearchParameter-{res['id']}.json", res)
+    write(OUT / f"ImplementationGuide-{IG_ID}.json", implementation_guide())
     print(
         f"wrote {len(PROFILES)} profiles, {len(extension_definitions())} extensions, "
         f"{len(NAMING_SYSTEMS)} naming systems, "

@@ -12,6 +12,10 @@ re-running is cheap. Output (plain, compact JSON, committed to the repository):
 - search_parameters.json   all 1,375 core SearchParameters, compacted
 - compartments.json        compartment code -> resource type -> parameter names
 - resource_types.json      the concrete resource types
+- conformance.json.gz      the R4 core StructureDefinitions (resources, data types, core
+                           extensions and profiles), SearchParameters and
+                           CompartmentDefinitions as full resources without narrative,
+                           served read-only through the API (fhir_server.conformance)
 - terminology/data/r4-core.json.gz   every R4 core CodeSystem and ValueSet (see
                            derive_core_terminology; also needs hl7.fhir.r4.expansions@4.0.1)
 
@@ -464,6 +468,32 @@ def derive_core_terminology(package_dir: Path, expansions_dir: Path) -> list[dic
     return resources
 
 
+CONFORMANCE_BUNDLES = (
+    "Bundle-types.json",
+    "Bundle-resources.json",
+    "Bundle-extensions.json",
+    "Bundle-profiles-others.json",
+    "Bundle-searchParams.json",
+)
+CONFORMANCE_TYPES = ("StructureDefinition", "SearchParameter", "CompartmentDefinition")
+
+
+def write_conformance(package_dir: Path) -> None:
+    """The core conformance resources the API serves read-only: one gzip file
+    (deterministic), narrative left out (the spec's pages are its home)."""
+    resources = []
+    for name in CONFORMANCE_BUNDLES:
+        for r in bundle_resources(package_dir / name):
+            if r.get("resourceType") in CONFORMANCE_TYPES:
+                resources.append({k: v for k, v in r.items() if k != "text"})
+    data = {"fhirVersion": "4.0.1", "source": "hl7.fhir.r4.examples@4.0.1", "resources": resources}
+    raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    target = OUT_DIR / "conformance.json.gz"
+    with gzip.GzipFile(target, "wb", compresslevel=9, mtime=0) as fh:
+        fh.write(raw)
+    print(f"wrote {len(resources)} conformance resources to {target.relative_to(ROOT)}")
+
+
 def write_core_terminology(resources: list[dict[str, Any]]) -> None:
     """One gzip file (deterministic: no timestamp), the resources in package order."""
     data = {
@@ -545,6 +575,7 @@ def main() -> None:
         f"{len(resource_types)} resource types, {len(types)} types, {len(search)} search "
         f"parameters, {enumerable}/{len(valuesets)} required value sets enumerable"
     )
+    write_conformance(package_dir)
     write_core_terminology(derive_core_terminology(package_dir, fetch_expansions(args.cache)))
     if args.examples:
         copy_examples(package_dir)

@@ -1,4 +1,5 @@
-"""The CapabilityStatement at /metadata: what this server really does."""
+"""The CapabilityStatement at /metadata (what this server really does) and the
+TerminologyCapabilities at /metadata?mode=terminology."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from fhir_server.api.context import ctx
 from fhir_server.operations import REGISTRY, Operation
 from fhir_server.patch import PATCH_FORMATS
 from fhir_server.repository.server_records import server_written
+from fhir_server.validation.profiles.registry import structure_definitions
+from terminology.service import TerminologyService
 
 SOFTWARE_VERSION = "0.1.0"
+IMPLEMENTATION_GUIDE = "http://noskhe.ir/fhir/ImplementationGuide/ir-eprescription"
 TYPE_INTERACTIONS = [
     "read",
     "vread",
@@ -49,6 +53,7 @@ def _build(base_url: str, types: frozenset[str]) -> dict[str, Any]:
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "application/json"],
         "patchFormat": list(PATCH_FORMATS),
+        "implementationGuide": [IMPLEMENTATION_GUIDE],
         "rest": [
             {
                 "mode": "server",
@@ -64,6 +69,16 @@ def _build(base_url: str, types: frozenset[str]) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _supported(type_: str) -> dict[str, list[str]]:
+    """supportedProfile: the IR profiles on the type, if any."""
+    urls = [
+        url
+        for url, sd in sorted(structure_definitions().items())
+        if sd.get("type") == type_ and sd.get("kind") == "resource" and sd.get("derivation") == "constraint"
+    ]
+    return {"supportedProfile": urls} if urls else {}
 
 
 def _resource(type_: str) -> dict[str, Any]:
@@ -84,6 +99,7 @@ def _resource(type_: str) -> dict[str, Any]:
     return {
         "type": type_,
         "profile": f"http://hl7.org/fhir/StructureDefinition/{type_}",
+        **_supported(type_),
         "interaction": [{"code": code} for code in (only_read or TYPE_INTERACTIONS)],
         "versioning": "versioned-update",
         "readHistory": True,
@@ -98,3 +114,45 @@ def _resource(type_: str) -> dict[str, Any]:
 
 def _operations(ops: list[Operation]) -> list[dict[str, str]]:
     return [{"name": op.name, "definition": op.url} for op in ops]
+
+
+def terminology_capabilities(base_url: str, svc: TerminologyService) -> dict[str, Any]:
+    """What the terminology service does (metadata?mode=terminology): its code systems and
+    the $expand, $validate-code and $translate behaviour."""
+    systems = []
+    for url in svc.urls("CodeSystem"):
+        versions = svc.versions("CodeSystem", url)
+        found = svc.resource("CodeSystem", url)
+        if not versions and found is not None and found.get("version"):
+            versions = [str(found["version"])]
+        entry: dict[str, Any] = {"uri": url}
+        if versions:
+            entry["version"] = [
+                {"code": v, "isDefault": i == len(versions) - 1} for i, v in enumerate(versions)
+            ]
+        systems.append(entry)
+    return {
+        "resourceType": "TerminologyCapabilities",
+        "status": "active",
+        "date": "2026-11-27",
+        "publisher": "Noskhe",
+        "kind": "instance",
+        "software": {"name": "Noskhe", "version": SOFTWARE_VERSION},
+        "implementation": {"description": "Noskhe terminology service", "url": base_url},
+        "lockedDate": False,
+        "codeSystem": systems,
+        "expansion": {
+            "hierarchical": False,
+            "paging": True,
+            "incomplete": False,
+            "parameter": [
+                {"name": n}
+                for n in ("filter", "count", "offset", "activeOnly", "displayLanguage", "includeDesignations")
+            ],
+            "textFilter": "Words of the display, Persian or Latin, normalised (ی/ي, ک/ك, digits, ZWNJ).",
+        },
+        "codeSearch": "all",
+        "validateCode": {"translations": False},
+        "translation": {"needsMap": True},
+        "closure": {"translation": False},
+    }

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, request
 from fhir_server import patch as patches
 from fhir_server import search
 from fhir_server.api.bundle import process_bundle
-from fhir_server.api.capability import capability_statement
+from fhir_server.api.capability import capability_statement, terminology_capabilities
 from fhir_server.api.context import base_url, check_type, ctx, query_pairs
 from fhir_server.api.history import history_bundle
 from fhir_server.api.http import (
@@ -21,6 +21,7 @@ from fhir_server.api.http import (
     read_json_body,
 )
 from fhir_server.api.operations import register_operation_routes
+from fhir_server.api.operations import server as operations_server
 from fhir_server.api.responses import resource_response, write_response
 from fhir_server.outcome import FhirError, information, operation_outcome
 from fhir_server.patch import PATCH_MEDIA_TYPES, Patch
@@ -78,6 +79,11 @@ def _search(type_: str | None, compartment: tuple[str, str] | None = None) -> Re
 
 @bp.get("/metadata")
 def metadata() -> Response:
+    mode = request.args.get("mode", "full")
+    if mode == "terminology":
+        return fhir_response(terminology_capabilities(base_url(), operations_server().terminology))
+    if mode not in ("full", "normative"):
+        raise FhirError.of(400, "invalid", "mode is full, normative or terminology")
     return fhir_response(capability_statement(base_url()))
 
 

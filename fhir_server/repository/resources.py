@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from fhir_server import authorization, search
+from fhir_server.conformance.merge import merge_results
 from fhir_server.outcome import FhirError, Issue, has_errors, most_severe_first
 from fhir_server.patch import Patch
 from fhir_server.repository.meta import new_id, now_instant, stamp
@@ -23,6 +24,9 @@ from fhir_server.repository.rules import Prefetching, WriteRule
 from fhir_server.repository.server_records import check_writable
 from fhir_server.search.plan import SearchPlan, SearchResult
 from fhir_server.storage.base import HistoryPage, HistoryQuery, ResourceVersion, StoreSession, VersionConflict
+
+if TYPE_CHECKING:
+    from fhir_server.conformance.shipped import ShippedConformance
 
 Validator = Callable[..., list[Issue]]  # (resource, *, expected_type) -> issues
 ProfileValidator = Callable[[Any], list[Issue]]  # claimed/required profiles -> issues
@@ -74,6 +78,7 @@ class Repository:
         on_write: WriteListener | None = None,
         rules: Sequence[WriteRule] = (),
         stamps: Stamper | None = None,
+        shipped: ShippedConformance | None = None,
     ) -> None:
         self.validate = validate
         self.indexer = indexer
@@ -83,6 +88,8 @@ class Repository:
         self.stamps = stamps
         # Told of every stored resource (the terminology service learns new code systems).
         self.on_write = on_write
+        # The read-only conformance resources served beside the stored ones.
+        self.shipped = shipped
         self.rules: dict[str, list[WriteRule]] = {}
         for rule in rules:
             for type_ in rule.types:
@@ -92,7 +99,7 @@ class Repository:
 
     def read(self, s: StoreSession, type_: str, id_: str) -> ResourceVersion:
         authorization.current().require("read", type_)
-        rv = s.current(type_, id_)
+        rv = self._shipped_version(type_, id_) or s.current(type_, id_)
         if rv is None:
             raise FhirError.of(404, "not-found", f"{type_}/{id_} is not known")
         if rv.deleted:
@@ -106,9 +113,10 @@ class Repository:
 
     def vread(self, s: StoreSession, type_: str, id_: str, version: int) -> ResourceVersion:
         authorization.current().require("vread", type_)
-        rv = s.version(type_, id_, version)
+        shipped = self._shipped_version(type_, id_)
+        rv = (shipped if version == 1 else None) if shipped else s.version(type_, id_, version)
         if rv is None:
-            if s.current(type_, id_) is None:
+            if shipped is None and s.current(type_, id_) is None:
                 raise FhirError.of(404, "not-found", f"{type_}/{id_} is not known")
             raise FhirError.of(404, "not-found", f"{type_}/{id_} has no version {version}")
         if rv.deleted:
@@ -120,14 +128,16 @@ class Repository:
         """Run a search plan, narrowed to what the acting identity may see: every search,
         include, conditional match and server lookup goes through here."""
         auth = authorization.current()
-        result: SearchResult = s.search(auth.narrow(plan, interaction))
-        if auth.unrestricted or plan.ids_only:
+        narrowed = auth.narrow(plan, interaction)
+        result = _checked(auth, s, interaction, narrowed, s.search(narrowed))
+        shipped_types = tuple(t for t in narrowed.types if self.shipped and t in self.shipped.types)
+        if not shipped_types or self.shipped is None:
             return result
-        return replace(
-            result,
-            matches=auth.safety_net(s, interaction, result.matches, "match"),
-            included=auth.safety_net(s, interaction, result.included, "include"),
-        )
+        shipped = self.shipped
+        with shipped.session() as cs:
+            only_shipped = replace(narrowed, types=shipped_types)
+            extra = _checked(auth, cs, interaction, only_shipped, cs.search(only_shipped))
+        return merge_results(narrowed, result, extra, lambda hit: shipped.holds(hit.type, hit.id))
 
     def find(
         self, s: StoreSession, type_: str, query: Query, limit: int = 200, interaction: str = "search-type"
@@ -141,11 +151,15 @@ class Repository:
         may see now and, among their versions, those it could have seen then."""
         auth = authorization.current()
         if query.id is not None and query.type is not None:
-            current = s.current(query.type, query.id)
+            shipped = self._shipped_version(query.type, query.id)
+            current = shipped or s.current(query.type, query.id)
             if current is None:
                 raise FhirError.of(404, "not-found", f"{query.type}/{query.id} is not known")
             auth.require("history-instance", query.type)
             _check_access(s, "read", current)
+            if shipped is not None:  # one version, never changed
+                versions = [shipped] if query.since is None or query.since <= shipped.last_updated else []
+                return HistoryPage(versions, len(versions), None)
         elif auth.unrestricted:
             return s.history(query)
         else:
@@ -233,6 +247,7 @@ class Repository:
                 400, "invalid", f"The resource id must equal the id in the URL ({id_})", f"{type_}.id"
             )
         authorization.current().require("update", type_)
+        self._refuse_shipped(type_, id_, "update")
         warnings = self._check(resource, type_)
         index = None if self.rules.get(type_) else self.indexer(resource)
         return PreparedUpdate(warnings, index)
@@ -282,6 +297,7 @@ class Repository:
     ) -> WriteResult:
         """JSON Patch or FHIRPath Patch; the result is validated as an update would be."""
         check_writable(type_, "patch")
+        self._refuse_shipped(type_, id_, "patch")
         current = self.read(s, type_, id_)
         self._check_if_match(current, if_match)
         _check_access(s, "patch", current)
@@ -307,6 +323,7 @@ class Repository:
         """Logical delete: a new version marks it gone. Deleting what is absent does nothing."""
         check_writable(type_, "delete")
         authorization.current().require("delete", type_)
+        self._refuse_shipped(type_, id_, "delete")
         current = s.current(type_, id_)
         if current is None or current.deleted:
             return None
@@ -339,6 +356,18 @@ class Repository:
         return [hit.id for hit in self.search(s, plan, interaction).matches]
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _shipped_version(self, type_: str, id_: str) -> ResourceVersion | None:
+        """A shipped conformance resource (it shadows a stored one with the same id)."""
+        return self.shipped.current(type_, id_) if self.shipped is not None else None
+
+    def _refuse_shipped(self, type_: str, id_: str, interaction: str) -> None:
+        if self.shipped is not None and self.shipped.holds(type_, id_):
+            raise FhirError.of(
+                405,
+                "not-supported",
+                f"{type_}/{id_} is shipped with the server and read-only: no {interaction}",
+            )
 
     def _check(self, resource: Any, type_: str) -> tuple[Issue, ...]:
         """Structure first (400), then the claimed or required profiles (422)."""
@@ -432,6 +461,19 @@ class Repository:
 
 
 _INTERACTION = {"POST": "create", "PUT": "update", "PATCH": "patch"}
+
+
+def _checked(
+    auth: authorization.Authorizer, s: StoreSession, interaction: str, plan: SearchPlan, result: SearchResult
+) -> SearchResult:
+    """The safety net over a narrowed result (see Authorizer.safety_net)."""
+    if auth.unrestricted or plan.ids_only:
+        return result
+    return replace(
+        result,
+        matches=auth.safety_net(s, interaction, result.matches, "match"),
+        included=auth.safety_net(s, interaction, result.included, "include"),
+    )
 
 
 def _visible_versions(s: StoreSession, auth: authorization.Authorizer, query: HistoryQuery) -> HistoryPage:
