@@ -805,7 +805,12 @@ def implementation_guide() -> dict[str, Any]:
         "fhirVersion": ["4.0.1"],
         "definition": {
             "resource": resources,
-            "page": {"nameUrl": "index.html", "title": "IR e-prescription", "generation": "markdown", "page": pages},
+            "page": {
+                "nameUrl": "index.html",
+                "title": "IR e-prescription",
+                "generation": "markdown",
+                "page": pages,
+            },
         },
     }
 

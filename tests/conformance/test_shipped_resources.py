@@ -27,7 +27,10 @@ def _get(client: FlaskClient, path: str, status: int = 200) -> Any:
     [
         (f"StructureDefinition?url={IR}/StructureDefinition/ir-patient", "ir-patient"),
         ("StructureDefinition?url=http://hl7.org/fhir/StructureDefinition/Quantity", "Quantity"),
-        ("SearchParameter?url=http://hl7.org/fhir/SearchParameter/individual-birthdate", "individual-birthdate"),
+        (
+            "SearchParameter?url=http://hl7.org/fhir/SearchParameter/individual-birthdate",
+            "individual-birthdate",
+        ),
         (f"SearchParameter?url={IR}/SearchParameter/patient-national-code", "patient-national-code"),
         ("CodeSystem?url=http://hl7.org/fhir/administrative-gender", "administrative-gender"),
         ("ValueSet?url=http://hl7.org/fhir/ValueSet/administrative-gender", "administrative-gender"),
@@ -66,7 +69,9 @@ def test_search_parameters_of_the_conformance_types_work(client: FlaskClient) ->
     assert f"{IR}/StructureDefinition/ir-patient" in urls
     assert all(e["resource"]["type"] == "Patient" for e in profiles["entry"])
     gender = _get(client, "ValueSet?name=AdministrativeGender&_elements=url")
-    assert [e["resource"]["url"] for e in gender["entry"]] == ["http://hl7.org/fhir/ValueSet/administrative-gender"]
+    assert [e["resource"]["url"] for e in gender["entry"]] == [
+        "http://hl7.org/fhir/ValueSet/administrative-gender"
+    ]
     params = _get(client, "SearchParameter?base=MedicationRequest&code=prescription")
     assert [e["resource"]["url"] for e in params["entry"]] == [
         f"{IR}/SearchParameter/medicationrequest-prescription"
@@ -120,12 +125,16 @@ def _value_set(url: str, name: str) -> dict[str, Any]:
 
 
 def test_stored_instances_stay_writable_and_join_the_search(client: FlaskClient) -> None:
-    created = client.post("/fhir/ValueSet", json=_value_set(f"{IR}/ValueSet/local-sex", "LocalSex"), headers=FHIR_JSON)
+    created = client.post(
+        "/fhir/ValueSet", json=_value_set(f"{IR}/ValueSet/local-sex", "LocalSex"), headers=FHIR_JSON
+    )
     assert created.status_code == 201
     stored = created.json
     found = _get(client, f"ValueSet?url={IR}/ValueSet/local-sex")
     assert [e["resource"]["id"] for e in found["entry"]] == [stored["id"]]
-    updated = client.put(f"/fhir/ValueSet/{stored['id']}", json={**stored, "status": "retired"}, headers=FHIR_JSON)
+    updated = client.put(
+        f"/fhir/ValueSet/{stored['id']}", json={**stored, "status": "retired"}, headers=FHIR_JSON
+    )
     assert updated.status_code == 200
     both = _get(client, "ValueSet?name=LocalSex,AdministrativeGender&_sort=name")
     assert [e["resource"]["name"] for e in both["entry"]] == ["AdministrativeGender", "LocalSex"]
@@ -190,7 +199,9 @@ def _canonicals(statement: dict[str, Any]) -> dict[str, set[str]]:
         wanted["StructureDefinition"].add(res["profile"])
         wanted["StructureDefinition"].update(res.get("supportedProfile", []))
         wanted["OperationDefinition"].update(o["definition"] for o in res.get("operation", []))
-        wanted["SearchParameter"].update(p["definition"] for p in res.get("searchParam", []) if "definition" in p)
+        wanted["SearchParameter"].update(
+            p["definition"] for p in res.get("searchParam", []) if "definition" in p
+        )
     return wanted
 
 
