@@ -12,6 +12,7 @@ import terminology
 from fhir_server import authorization, definitions, search
 from fhir_server.api import after_commit, idempotency
 from fhir_server.api.auth import register_auth
+from fhir_server.api.bulk import RUNNER
 from fhir_server.api.context import FhirContext
 from fhir_server.api.cors import parse_origins, register_cors
 from fhir_server.api.errors import register_error_handlers
@@ -19,6 +20,7 @@ from fhir_server.api.http import fhir_response, request_language
 from fhir_server.api.operations import TERMINOLOGY_SYNC
 from fhir_server.api.request_log import register_request_log
 from fhir_server.api.routes import bp as fhir_routes
+from fhir_server.bulk import bulk_runner
 from fhir_server.config import Settings
 from fhir_server.conformance import shipped
 from fhir_server.directory import FhirDirectory
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(fhir_routes)
     register_site(app)
     _health_routes(app, store)
+    app.extensions[RUNNER] = bulk_runner(store, repo, settings)
     logging.getLogger("noskhe").setLevel(logging.INFO)
     return app
 

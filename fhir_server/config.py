@@ -38,6 +38,10 @@ class Settings:
     # One JSON line per request on stderr (`fhir-server serve` turns it on; tests and tools
     # that build the app in process leave it off).
     access_log: bool = False
+    # Bulk Data: how long a finished job's files are kept (seconds; NOSKHE_BULK_EXPIRY).
+    bulk_expiry_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("NOSKHE_BULK_EXPIRY", str(24 * 3600)))
+    )
     default_count: int = 20
     max_count: int = 1000
 

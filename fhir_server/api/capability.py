@@ -48,6 +48,8 @@ def _build(base_url: str, types: frozenset[str]) -> dict[str, Any]:
         "date": "2026-11-22",
         "publisher": "Noskhe",
         "kind": "instance",
+        # $export at system, Patient and Group level as the Bulk Data IG's server statement says
+        "instantiates": ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"],
         "software": {"name": "Noskhe", "version": SOFTWARE_VERSION},
         "implementation": {"description": "Noskhe FHIR R4 server", "url": base_url},
         "fhirVersion": "4.0.1",

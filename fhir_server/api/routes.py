@@ -8,6 +8,7 @@ from flask import Blueprint, Response, request
 
 from fhir_server import patch as patches
 from fhir_server import search
+from fhir_server.api.bulk import register_bulk_routes
 from fhir_server.api.bundle import process_bundle
 from fhir_server.api.capability import capability_statement, terminology_capabilities
 from fhir_server.api.context import base_url, check_type, ctx, query_pairs
@@ -29,6 +30,7 @@ from fhir_server.repository.meta import parse_etag
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 register_operation_routes(bp)  # $name at every level
+register_bulk_routes(bp)  # Bulk Data status and files
 
 
 @bp.before_request

@@ -29,6 +29,7 @@ from fhir_server.operations import (
     check_rules,
     eligibility,
     expand,
+    export,
     lookup,
     prescribe,
     printout,
@@ -67,6 +68,7 @@ _MODULES = (
     printout,
     record_paper,
     sign,
+    export,
 )
 
 __all__ = [

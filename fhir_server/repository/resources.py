@@ -124,13 +124,24 @@ class Repository:
         _check_access(s, "vread", rv)
         return rv
 
-    def search(self, s: StoreSession, plan: SearchPlan, interaction: str = "search-type") -> SearchResult:
+    def search(
+        self,
+        s: StoreSession,
+        plan: SearchPlan,
+        interaction: str = "search-type",
+        *,
+        with_shipped: bool = True,
+    ) -> SearchResult:
         """Run a search plan, narrowed to what the acting identity may see: every search,
-        include, conditional match and server lookup goes through here."""
+        include, conditional match and server lookup goes through here. Searches of the
+        conformance types include the shipped resources unless `with_shipped` is false
+        (a system export that did not name them)."""
         auth = authorization.current()
         narrowed = auth.narrow(plan, interaction)
         result = _checked(auth, s, interaction, narrowed, s.search(narrowed))
-        shipped_types = tuple(t for t in narrowed.types if self.shipped and t in self.shipped.types)
+        shipped_types = tuple(
+            t for t in narrowed.types if with_shipped and self.shipped and t in self.shipped.types
+        )
         if not shipped_types or self.shipped is None:
             return result
         shipped = self.shipped

@@ -27,7 +27,8 @@ class StringPred:
 
 @dataclass(frozen=True, slots=True)
 class RefPred:
-    """Relative target (`types` x `id`) or an absolute/canonical `url`."""
+    """Relative target (`types` x `id`; id None: any resource of those types) or an
+    absolute/canonical `url`."""
 
     types: tuple[str, ...]  # acceptable target types (empty: any)
     id: str | None

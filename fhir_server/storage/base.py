@@ -48,6 +48,17 @@ class HistoryPage:
     next_cursor: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A small server document that is not a FHIR resource (a bulk job): never searched,
+    never in history, versioned for compare-and-set."""
+
+    kind: str
+    key: str
+    version: int
+    body: bytes
+
+
 class VersionConflict(Exception):
     """The resource's current version is not the one the writer expected."""
 
@@ -106,6 +117,21 @@ class StoreSession(Protocol):
 
     def bump(self, key: str) -> None:
         """Raise the change counter `key` by one, as part of this unit."""
+        ...
+
+    def record(self, kind: str, key: str) -> Record | None:
+        """A server record (see `Record`), or None."""
+        ...
+
+    def put_record(self, record: Record, expected_version: int | None) -> Record:
+        """Write a record if its stored version is `expected_version` (None: absent);
+        VersionConflict otherwise. Returns it with version expected + 1."""
+        ...
+
+    def delete_record(self, kind: str, key: str) -> None: ...
+
+    def record_keys(self, kind: str) -> list[str]:
+        """The keys of every record of a kind."""
         ...
 
 

@@ -93,7 +93,9 @@ def string_cond(pred: StringPred, f: str = "") -> Query:
 def ref_cond(pred: RefPred, f: str = "") -> Query:
     if pred.url is not None:
         return {f + "u": pred.url}
-    cond: Query = {f + "i": pred.id, f + "u": ""}
+    cond: Query = {f + "u": ""}
+    if pred.id is not None:  # None: any resource of the types (a bulk export's "any patient")
+        cond[f + "i"] = pred.id
     if pred.types:
         cond[f + "t"] = {"$in": list(pred.types)}
     return cond

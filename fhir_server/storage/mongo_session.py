@@ -38,6 +38,7 @@ from fhir_server.outcome import FhirError
 from fhir_server.storage.base import (
     HistoryPage,
     HistoryQuery,
+    Record,
     ResourceVersion,
     StoreUnavailable,
     VersionConflict,
@@ -389,6 +390,57 @@ class MongoSession:
 
     def _bump(self, key: str) -> None:
         self.db.stamps.update_one({"_id": key}, {"$inc": {"n": 1}}, upsert=True, session=self._client_session)
+
+    # -- server records (bulk jobs) ---------------------------------------------------------
+
+    def record(self, kind: str, key: str) -> Record | None:
+        found: Record | None = self._run(self._record, kind, key)
+        return found
+
+    def _record(self, kind: str, key: str) -> Record | None:
+        doc = self.db.records.find_one({"_id": f"{kind}/{key}"}, session=self._client_session)
+        return Record(kind, key, int(doc["v"]), bytes(doc["b"])) if doc else None
+
+    def put_record(self, record: Record, expected_version: int | None) -> Record:
+        if self._client_session is None:
+            raise StoreUnavailable("writes need a write session")
+        written: Record = self._run(self._put_record, record, expected_version, is_write=True)
+        return written
+
+    def _put_record(self, record: Record, expected: int | None) -> Record:
+        version = (expected or 0) + 1
+        doc = {"_id": f"{record.kind}/{record.key}", "k": record.kind, "key": record.key, "v": version}
+        doc["b"] = record.body
+        cs = self._client_session
+        if expected is None:
+            res = self.db.records.update_one(
+                {"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True, session=cs
+            )
+            ok = res.upserted_id is not None
+        else:
+            ok = (
+                self.db.records.replace_one({"_id": doc["_id"], "v": expected}, doc, session=cs).matched_count
+                == 1
+            )
+        if not ok:
+            raise VersionConflict(f"record {record.kind}/{record.key}: expected {expected}")
+        return Record(record.kind, record.key, version, record.body)
+
+    def delete_record(self, kind: str, key: str) -> None:
+        if self._client_session is None:
+            raise StoreUnavailable("writes need a write session")
+        self._run(self._delete_record, kind, key, is_write=True)
+
+    def _delete_record(self, kind: str, key: str) -> None:
+        self.db.records.delete_one({"_id": f"{kind}/{key}"}, session=self._client_session)
+
+    def record_keys(self, kind: str) -> list[str]:
+        keys: list[str] = self._run(self._record_keys, kind)
+        return keys
+
+    def _record_keys(self, kind: str) -> list[str]:
+        docs = self.db.records.find({"k": kind}, {"key": 1}, session=self._client_session)
+        return sorted(str(d["key"]) for d in docs)
 
     def _replace_index(self, key: str, fields: dict[str, Any]) -> None:
         self.resources.update_one({"_id": key}, {"$set": fields}, session=self._client_session)

@@ -22,6 +22,7 @@ from fhir_server.storage import sqlite_index
 from fhir_server.storage.base import (
     HistoryPage,
     HistoryQuery,
+    Record,
     ResourceVersion,
     StoreUnavailable,
     VersionConflict,
@@ -57,6 +58,13 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE TABLE IF NOT EXISTS stamps (
     key TEXT PRIMARY KEY,
     n INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
 """
 
@@ -213,6 +221,30 @@ class SQLiteSession:
         self.conn.execute(
             "INSERT INTO stamps (key, n) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET n = n + 1", (key,)
         )
+
+    def record(self, kind: str, key: str) -> Record | None:
+        row = self.conn.execute(
+            "SELECT version, body FROM records WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+        return Record(kind, key, row[0], row[1]) if row else None
+
+    def put_record(self, record: Record, expected_version: int | None) -> Record:
+        found = self.record(record.kind, record.key)
+        if (found.version if found else None) != expected_version:
+            raise VersionConflict(f"record {record.kind}/{record.key}: expected {expected_version}")
+        version = (expected_version or 0) + 1
+        self.conn.execute(
+            "INSERT OR REPLACE INTO records (kind, key, version, body) VALUES (?, ?, ?, ?)",
+            (record.kind, record.key, version, record.body),
+        )
+        return Record(record.kind, record.key, version, record.body)
+
+    def delete_record(self, kind: str, key: str) -> None:
+        self.conn.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
+
+    def record_keys(self, kind: str) -> list[str]:
+        rows = self.conn.execute("SELECT key FROM records WHERE kind = ? ORDER BY key", (kind,)).fetchall()
+        return [r[0] for r in rows]
 
 
 class SQLiteStore:

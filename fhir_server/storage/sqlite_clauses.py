@@ -115,7 +115,9 @@ def string_sql(a: str, pred: StringPred) -> Sql:
 def ref_sql(a: str, pred: RefPred) -> Sql:
     if pred.url is not None:
         return f"{a}.url = ?", [pred.url]
-    sql, args = f"{a}.rid = ? AND {a}.url = ''", [pred.id]
+    sql, args = f"{a}.url = ''", []
+    if pred.id is not None:  # None: any resource of the types (a bulk export's "any patient")
+        sql, args = f"{a}.rid = ? AND {sql}", [pred.id]
     if pred.types:
         type_sql, type_args = _in(f"{a}.rtype", pred.types)
         return f"{sql} AND {type_sql}", args + type_args

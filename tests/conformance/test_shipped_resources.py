@@ -223,6 +223,9 @@ def test_capability_statement_lists_profiles_and_the_guide(client: FlaskClient) 
     patient = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Patient")
     assert patient["supportedProfile"] == [f"{IR}/StructureDefinition/ir-patient"]
     assert statement["implementationGuide"] == [f"{IR}/ImplementationGuide/ir-eprescription"]
+    assert statement["instantiates"] == ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"]
+    group = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Group")
+    assert {"name": "export", "definition": f"{IR}/OperationDefinition/Group-export"} in group["operation"]
     guide = _get(client, "ImplementationGuide/ir-eprescription")
     entries = guide["definition"]["resource"]
     listed = {r["reference"]["reference"] for r in entries if r.get("exampleBoolean") is False}

@@ -35,7 +35,7 @@ def _undocumented(op: Operation) -> list[str]:
             walk(p.parts, f"{where}{p.name}.")
 
     walk(op.parameters, "")
-    if not any(p.use == "out" for p in op.parameters):
+    if not op.asynchronous and not any(p.use == "out" for p in op.parameters):
         missing.append(f"${op.name} declares no output")
     return missing
 

@@ -10,7 +10,7 @@ from conformance_helpers import ids, patient, version, write
 from conftest import StoreFactory
 
 from fhir_server.search import extract_index
-from fhir_server.storage.base import HistoryQuery, Store, VersionConflict
+from fhir_server.storage.base import HistoryQuery, Record, Store, VersionConflict
 
 
 def test_put_and_read_versions(store: Store) -> None:
@@ -270,3 +270,29 @@ def test_stamps_count_bumps_and_roll_back_with_their_unit(store: Store) -> None:
         raise RuntimeError("the unit fails")
     with store.session() as s:
         assert s.stamp("patient-items|p1") == 2 and s.stamp("patient-items|p2") == 0
+
+
+def test_records_are_compare_and_set_and_stay_out_of_history(store: Store) -> None:
+    job = Record("bulk-job", "j1", 1, b'{"state":"queued"}')
+    with store.session(write=True) as s:
+        first = s.put_record(job, None)
+    assert first.version == 1
+    with pytest.raises(VersionConflict), store.session(write=True) as s:
+        s.put_record(job, None)  # it exists already
+    with store.session(write=True) as s:
+        second = s.put_record(Record("bulk-job", "j1", 2, b'{"state":"running"}'), 1)
+    assert second.version == 2
+    with pytest.raises(VersionConflict), store.session(write=True) as s:
+        s.put_record(Record("bulk-job", "j1", 2, b'{"state":"stale"}'), 1)  # a lost lease
+    with store.session(write=True) as s:
+        s.put_record(Record("bulk-job", "j2", 1, b"{}"), None)
+        s.put_record(Record("other", "j3", 1, b"{}"), None)
+    with store.session() as s:
+        found = s.record("bulk-job", "j1")
+        assert found is not None and (found.version, found.body) == (2, b'{"state":"running"}')
+        assert s.record_keys("bulk-job") == ["j1", "j2"]
+        assert s.history(HistoryQuery()).versions == []  # not resources
+    with store.session(write=True) as s:
+        s.delete_record("bulk-job", "j1")
+    with store.session() as s:
+        assert s.record("bulk-job", "j1") is None and s.record_keys("bulk-job") == ["j2"]
