@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from fhir_server.operations import (
     check_rules,
     eligibility,
+    everything,
     expand,
     export,
     lookup,
@@ -69,6 +70,7 @@ _MODULES = (
     record_paper,
     sign,
     export,
+    everything,
 )
 
 __all__ = [
