@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(fhir_routes)
     register_site(app)
     _health_routes(app, store)
-    app.extensions[RUNNER] = bulk_runner(store, repo, settings)
+    app.extensions[RUNNER] = bulk_runner(store, repo, settings, build_repository(settings, svc))
     logging.getLogger("noskhe").setLevel(logging.INFO)
     return app
 

@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_args(reindex)
     reindex.add_argument("--type", default=None, help="only this resource type")
 
+    imp_data = sub.add_parser("import", help="import ndjson files (as $import does), with a progress bar")
+    _add_store_args(imp_data)
+    imp_data.add_argument("paths", type=Path, nargs="+", help="ndjson files or folders holding them")
+
     term = sub.add_parser("terminology", help="terminology registry sync")
     term_sub = term.add_subparsers(dest="terminology_command", required=True)
     imp = term_sub.add_parser("import", help="CodeSystem/ValueSet/ConceptMap JSON, a Bundle of them, or CSV")
@@ -84,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "reindex":
         return _reindex(settings, args.type)
+    if args.command == "import":
+        from fhir_server.bulk import cli as bulk_cli
+
+        return bulk_cli.run(settings, args.paths)
     if args.command == "terminology":
         return _terminology_import(settings, args.file)
     return 2

@@ -42,6 +42,18 @@ class Settings:
     bulk_expiry_seconds: float = field(
         default_factory=lambda: float(os.environ.get("NOSKHE_BULK_EXPIRY", str(24 * 3600)))
     )
+    # Bulk import: URL prefixes `$import` may pull from (NOSKHE_IMPORT_ALLOW, comma-separated)
+    # and the directory `file://` inputs must lie under (NOSKHE_IMPORT_DIR; none: no files).
+    import_allow: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            p.strip() for p in os.environ.get("NOSKHE_IMPORT_ALLOW", "").split(",") if p.strip()
+        )
+    )
+    import_dir: Path | None = field(
+        default_factory=lambda: (
+            Path(os.environ["NOSKHE_IMPORT_DIR"]) if os.environ.get("NOSKHE_IMPORT_DIR") else None
+        )
+    )
     default_count: int = 20
     max_count: int = 1000
 

@@ -99,8 +99,13 @@ def _manifest(job: Job) -> dict[str, Any]:
         "transactionTime": job.transaction_time,
         "request": job.request,
         "requiresAccessToken": bool(current_app.config.get("NOSKHE_AUTH_ENABLED")),
-        "output": [
-            {"type": f["type"], "url": f"{base}/{f['name']}", "count": f["count"]} for f in job.output
-        ],
-        "error": [{"type": "OperationOutcome", "url": f"{base}/{f['name']}"} for f in job.errors],
+        "output": [_listed(base, f) for f in job.output],
+        "error": [_listed(base, f) for f in job.errors],
     }
+
+
+def _listed(base: str, item: dict[str, Any]) -> dict[str, Any]:
+    out = {"type": item["type"], "url": f"{base}/{item['name']}", "count": item["count"]}
+    if "inputUrl" in item:  # an import's per-input outcome
+        out["inputUrl"] = item["inputUrl"]
+    return out

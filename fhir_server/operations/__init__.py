@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fhir_server.operations import (
+    bulk_import,
     check_rules,
     eligibility,
     everything,
@@ -70,6 +71,7 @@ _MODULES = (
     record_paper,
     sign,
     export,
+    bulk_import,
     everything,
 )
 
