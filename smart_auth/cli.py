@@ -26,7 +26,11 @@ from smart_auth.store import AuthStore, open_auth_store
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=Path("data"), help="data directory")
-    p.add_argument("--store", default=None, help="store URL (the auth state stays in DIR/auth.sqlite3)")
+    p.add_argument(
+        "--store",
+        default=None,
+        help="store URL (mongodb://...: the auth state lives there; default DIR/auth.sqlite3)",
+    )
 
 
 def register_cli(sub: Any) -> None:
@@ -201,11 +205,19 @@ def _grants_revoke(args: argparse.Namespace) -> int:
 
 
 def _keys_rotate(args: argparse.Namespace) -> int:
-    print(f"active key: {SigningKeys(args.data).rotate()}")
+    store = open_auth_store(args.data, args.store)
+    try:
+        print(f"active key: {SigningKeys(store).rotate()}")
+    finally:
+        store.close()
     return 0
 
 
 def _keys_retire(args: argparse.Namespace) -> int:
-    SigningKeys(args.data).retire(args.kid)
+    store = open_auth_store(args.data, args.store)
+    try:
+        SigningKeys(store).retire(args.kid)
+    finally:
+        store.close()
     print(f"retired key: {args.kid}")
     return 0

@@ -1,24 +1,26 @@
-"""The server's signing keys: generated on first start in the data directory, rotatable.
+"""The server's signing keys: generated on first start, rotatable, shared through the auth store.
 
-`DIR/smart-signing-keys.json` holds a private JWKS and which key is active. Rotation adds a
-new active key while the old ones stay published in the JWKS, so tokens signed before the
-rotation still verify; `retire` drops a key once nothing signed with it is alive. Every
-worker re-reads the file when its mtime changes (explicit invalidation, no stale cache).
+The auth store keeps a private JWKS and which key is active (SQLite: the private file
+`DIR/smart-signing-keys.json`; MongoDB: the `auth_keys` collection), so every worker and
+every machine on one store signs with the same key and publishes the same JWKS. Rotation
+adds a new active key while the old ones stay published, so tokens signed before the
+rotation still verify; `retire` drops a key once nothing signed with it is alive. Each use
+checks the store's revision of the keys and re-reads them when it moved (explicit
+invalidation, no stale cache); changes are compare-and-set, so two machines rotating at
+once both succeed in turn.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from joserfc.jwk import KeySet, RSAKey
 
-KEY_FILE = "smart-signing-keys.json"
+from smart_auth.store.base import AuthStore, Record
+
 ID_TOKEN_ALG = "RS256"
 
 
@@ -26,53 +28,36 @@ def _new_key() -> dict[str, Any]:
     # A kid from the hex alphabet: a base64url thumbprint may start with "-", which
     # command lines (`keys retire --kid ...`) would read as an option.
     kid = secrets.token_hex(8)
-    key = RSAKey.generate_key(
-        2048, parameters={"alg": ID_TOKEN_ALG, "use": "sig", "kid": kid}, private=True
-    )
+    key = RSAKey.generate_key(2048, parameters={"alg": ID_TOKEN_ALG, "use": "sig", "kid": kid}, private=True)
     return dict(key.as_dict(private=True))
-
-
-def _write(path: Path, doc: dict[str, Any], exclusive: bool) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".keys-")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(doc, fh)
-        os.chmod(tmp, 0o600)
-        if exclusive:
-            os.link(tmp, path)  # fails if another worker created the file first
-        else:
-            os.replace(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 @dataclass
 class _Loaded:
-    mtime: int
+    revision: str
     keys: KeySet
     active: RSAKey
 
 
 class SigningKeys:
-    def __init__(self, data_dir: Path) -> None:
-        self.path = Path(data_dir) / KEY_FILE
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():
+    def __init__(self, store: AuthStore) -> None:
+        self.store = store
+        doc, revision = store.signing_keys()
+        if doc is None:
             key = _new_key()
-            _write(self.path, {"active": key["kid"], "keys": [key]}, exclusive=True)
+            store.save_signing_keys(
+                {"active": key["kid"], "keys": [key]}, revision
+            )  # False: another was first
         self._loaded: _Loaded | None = None
 
     def _load(self) -> _Loaded:
-        mtime = self.path.stat().st_mtime_ns
-        if self._loaded is None or self._loaded.mtime != mtime:
-            doc = json.loads(self.path.read_text())
+        if self._loaded is None or self._loaded.revision != self.store.signing_keys_revision():
+            doc, revision = self.store.signing_keys()
+            assert doc is not None, "signing keys are created at start"
             keys = KeySet.import_key_set({"keys": doc["keys"]})
             active = keys.get_by_kid(doc["active"])
             assert isinstance(active, RSAKey)
-            self._loaded = _Loaded(mtime, keys, active)
+            self._loaded = _Loaded(revision, keys, active)
         return self._loaded
 
     @property
@@ -88,17 +73,30 @@ class SigningKeys:
 
     def rotate(self) -> str:
         """Add a new active key; the old ones stay published. Returns the new kid."""
-        doc = json.loads(self.path.read_text())
         key = _new_key()
-        doc["keys"].append(key)
-        doc["active"] = key["kid"]
-        _write(self.path, doc, exclusive=False)
+
+        def change(doc: Record) -> None:
+            doc["keys"].append(key)
+            doc["active"] = key["kid"]
+
+        self._change(change)
         return str(key["kid"])
 
     def retire(self, kid: str) -> None:
         """Drop a key that is no longer active."""
-        doc = json.loads(self.path.read_text())
-        if doc["active"] == kid:
-            raise ValueError("cannot retire the active key; rotate first")
-        doc["keys"] = [k for k in doc["keys"] if k["kid"] != kid]
-        _write(self.path, doc, exclusive=False)
+
+        def change(doc: Record) -> None:
+            if doc["active"] == kid:
+                raise ValueError("cannot retire the active key; rotate first")
+            doc["keys"] = [k for k in doc["keys"] if k["kid"] != kid]
+
+        self._change(change)
+
+    def _change(self, change: Callable[[Record], None]) -> None:
+        while True:  # compare-and-set: read again when another writer came first
+            doc, revision = self.store.signing_keys()
+            assert doc is not None
+            change(doc)
+            if self.store.save_signing_keys(doc, revision):
+                self._loaded = None
+                return

@@ -50,7 +50,7 @@ class SmartAuth:
         self.config = config
         self.store = store
         self.urls = Urls(config)
-        self.keys = SigningKeys(config.data_dir)
+        self.keys = SigningKeys(store)
         self.directory: Directory = directory or EmptyDirectory()
         self.audit = SafeAudit(audit)
         self.sms: SmsSender = sms or configured_sender(config.data_dir)

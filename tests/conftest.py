@@ -96,6 +96,22 @@ class RunningServer:
 
 
 @pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URI of the MongoDB server for this test process: NOSKHE_TEST_MONGODB_URI, or
+    else a secantusdb server (MongoDB wire-compatible, from PyPI, test-time only) started
+    once per test process on a free loopback port. Tests take a fresh database on it."""
+    from tests.storage.conformance.noskhe_test_servers import MONGO_ENV, SecantusServer
+
+    configured = os.environ.get(MONGO_ENV)
+    if configured:
+        yield configured
+        return
+    mongo = SecantusServer(tmp_path_factory.mktemp("secantus") / "data")
+    yield mongo.uri
+    mongo.stop()
+
+
+@pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     srv = RunningServer(tmp_path_factory.mktemp("server"), "--no-auth")
     yield srv

@@ -11,9 +11,10 @@ __all__ = ["AuthStore", "Record", "SQLiteAuthStore", "open_auth_store"]
 
 
 def open_auth_store(data_dir: Path, store_url: str | None = None) -> AuthStore:
-    """The auth store for a data directory (SQLite `DIR/auth.sqlite3`).
+    """The auth store next to the resources: MongoDB when `store_url` names one (the same
+    database, shared by every machine), else SQLite `DIR/auth.sqlite3`."""
+    if store_url and store_url.startswith(("mongodb://", "mongodb+srv://")):
+        from smart_auth.store.mongo import MongoAuthStore  # pymongo: the `mongo` extra
 
-    A MongoDB engine would be chosen here from `store_url`; until it exists, the auth state
-    stays in SQLite even when resources live in MongoDB.
-    """
+        return MongoAuthStore(store_url)
     return SQLiteAuthStore(Path(data_dir) / "auth.sqlite3")

@@ -1,9 +1,10 @@
 """The storage protocol of the authorization server.
 
-Everything that changes behaviour lives here, shared by every worker: clients, users,
-tokens, and short-lived records (authorization codes, launches, browser sessions, pending
-authorizations, one-time codes) plus counters (rate limits, lock-outs) and the `jti`
-replay cache. Every method is one short atomic operation, so engines stay simple.
+Everything that changes behaviour lives here, shared by every worker and, on MongoDB, every
+machine: clients, users, tokens, and short-lived records (authorization codes, launches,
+browser sessions, pending authorizations, one-time codes, remembered consents) plus
+counters (rate limits, lock-outs, attempt limits), the `jti` replay cache and the signing
+keys. Every method is one short atomic operation, so engines stay simple.
 """
 
 from __future__ import annotations
@@ -55,6 +56,16 @@ class AuthStore(Protocol):
         """Count one event in the current window of `key`; return the count so far."""
 
     def reset_counter(self, key: str) -> None: ...
+
+    # The server's signing keys (see smart_auth.keys), with a revision that moves on change.
+    def signing_keys(self) -> tuple[Record | None, str]:
+        """The key document and its revision ((None, "") before the first key)."""
+
+    def signing_keys_revision(self) -> str:
+        """The revision alone (cheap: checked on every use of the keys)."""
+
+    def save_signing_keys(self, doc: Record, revision: str) -> bool:
+        """Replace the keys if they are still at `revision` ("" = none yet); else False."""
 
     def purge_expired(self) -> None: ...
     def close(self) -> None: ...

@@ -1,14 +1,18 @@
 """SQLite engine of the auth store: its own file (DIR/auth.sqlite3), WAL, short transactions.
 
 One connection per thread and process (gunicorn forks; threads may serve requests), each
-statement its own transaction, so many workers share one file safely.
+statement its own transaction, so many workers share one file safely. The signing keys
+stay in their own private file next to it (DIR/smart-signing-keys.json), replaced whole
+under a lock, its revision the file's identity and modification time.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -52,9 +56,13 @@ TOKEN_COLUMNS = (
 )
 
 
+KEY_FILE = "smart-signing-keys.json"
+
+
 class SQLiteAuthStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self.key_file = self.path.parent / KEY_FILE
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         with self._conn() as conn:
@@ -215,6 +223,36 @@ class SQLiteAuthStore:
 
     def reset_counter(self, key: str) -> None:
         self._conn().execute("DELETE FROM counters WHERE key = ?", (key,))
+
+    # signing keys
+    def signing_keys(self) -> tuple[Record | None, str]:
+        try:
+            with open(self.key_file) as fh:
+                stat = os.fstat(fh.fileno())
+                return dict(json.load(fh)), f"{stat.st_ino}:{stat.st_mtime_ns}"
+        except FileNotFoundError:
+            return None, ""
+
+    def signing_keys_revision(self) -> str:
+        try:
+            stat = self.key_file.stat()
+        except FileNotFoundError:
+            return ""
+        return f"{stat.st_ino}:{stat.st_mtime_ns}"
+
+    def save_signing_keys(self, doc: Record, revision: str) -> bool:
+        """Compare-and-set under a lock file: False when the keys changed since `revision`."""
+        lock = self.key_file.with_name(f".{KEY_FILE}.lock")
+        with open(lock, "a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            if self.signing_keys_revision() != revision:
+                return False
+            fd, tmp = tempfile.mkstemp(dir=self.key_file.parent, prefix=".keys-")
+            with os.fdopen(fd, "w") as fh:
+                json.dump(doc, fh)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.key_file)
+        return True
 
     def purge_expired(self) -> None:
         now = time.time()

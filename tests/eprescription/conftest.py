@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,17 +22,9 @@ BOTH_STORES = pytest.mark.parametrize("engine", ENGINES, indirect=True)
 
 
 @pytest.fixture(scope="session")
-def mongo_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """NOSKHE_TEST_MONGODB_URI, else a secantusdb server for this test process."""
-    from tests.storage.conformance.noskhe_test_servers import MONGO_ENV, SecantusServer
-
-    configured = os.environ.get(MONGO_ENV)
-    if configured:
-        yield configured
-        return
-    server = SecantusServer(tmp_path_factory.mktemp("rx-secantus") / "data")
-    yield server.uri
-    server.stop()
+def mongo_base(mongo_uri: str) -> str:
+    """The test process's MongoDB server (tests/conftest.py)."""
+    return mongo_uri
 
 
 @pytest.fixture

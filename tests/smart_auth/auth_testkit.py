@@ -13,6 +13,7 @@ import json
 import re
 import secrets
 import socket
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ from fhir_server.api.auth import register_auth, require
 from fhir_server.outcome import FhirError, operation_outcome
 from smart_auth.directory import PatientSummary, ProviderAccount
 from smart_auth.service import SmartAuth
+from smart_auth.store.mongo import MongoAuthStore
+from smart_auth.store.sqlite import SQLiteAuthStore
 from smart_auth.wiring import init_app
 from tests.html_forms import Button, Form, form_with
 
@@ -187,12 +190,17 @@ class Server:
     directory: InMemoryDirectory
     data: Path
     jwks_by_url: dict[str, dict[str, Any]] = field(default_factory=dict)
+    store_url: str | None = None
 
     def url(self, path: str) -> str:
         return f"{self.root}{path}"
 
+    def cli_store(self) -> list[str]:
+        """The command-line options that name this server's store."""
+        return ["--data", str(self.data), *(["--store", self.store_url] if self.store_url else [])]
 
-def build_app(tmp_path: Path, port: int, **config: Any) -> tuple[Flask, Server]:
+
+def build_app(tmp_path: Path, port: int, store_url: str | None = None, **config: Any) -> tuple[Flask, Server]:
     root = f"http://127.0.0.1:{port}"
     audit: list[dict[str, Any]] = []
     directory = InMemoryDirectory()
@@ -202,6 +210,7 @@ def build_app(tmp_path: Path, port: int, **config: Any) -> tuple[Flask, Server]:
         app,
         data_dir=tmp_path,
         fhir_base_path="/fhir",
+        store_url=store_url,
         directory=directory,
         audit=audit.append,
         jwks_fetcher=lambda url: jwks_by_url[url],
@@ -210,7 +219,7 @@ def build_app(tmp_path: Path, port: int, **config: Any) -> tuple[Flask, Server]:
     register_auth(app, True, auth.verify, audit=audit.append)
     _metadata(app, auth, f"{root}/fhir")
     _fhir_routes(app)
-    return app, Server(f"{root}/fhir", root, auth, audit, directory, tmp_path, jwks_by_url)
+    return app, Server(f"{root}/fhir", root, auth, audit, directory, tmp_path, jwks_by_url, store_url)
 
 
 def register_defaults(srv: Server, rs384_key: RSAKey, es384_key: ECKey) -> None:
@@ -399,3 +408,45 @@ def exchange(srv: Server, code: str, verifier: str | None, **extra: Any) -> requ
     return requests.post(
         srv.url("/auth/token"), data={k: v for k, v in data.items() if v is not None}, auth=auth
     )
+
+
+# -- reaching under the store, on either engine: time passing, what is stored --------------
+
+
+def stored_records(srv: Server, kind: str) -> list[str]:
+    """The stored text of every record of `kind` (to check what is kept, e.g. hashed)."""
+    store = srv.auth.store
+    if isinstance(store, SQLiteAuthStore):
+        with sqlite3.connect(store.path) as db:
+            return [r[0] for r in db.execute("SELECT doc FROM records WHERE kind = ?", (kind,))]
+    assert isinstance(store, MongoAuthStore)
+    return [d["doc"] for d in store.records.find({"_id": {"$regex": f"^{re.escape(kind)}\\|"}})]
+
+
+def edit_records(srv: Server, kind: str, **fields: Any) -> None:
+    """Set fields inside every stored record of `kind` (e.g. a code's own expiry)."""
+    store = srv.auth.store
+    if isinstance(store, SQLiteAuthStore):
+        with sqlite3.connect(store.path) as db:
+            for rowid, doc in db.execute("SELECT rowid, doc FROM records WHERE kind = ?", (kind,)).fetchall():
+                db.execute(
+                    "UPDATE records SET doc = ? WHERE rowid = ?",
+                    (json.dumps({**json.loads(doc), **fields}), rowid),
+                )
+        return
+    assert isinstance(store, MongoAuthStore)
+    for d in store.records.find({"_id": {"$regex": f"^{re.escape(kind)}\\|"}}):
+        store.records.update_one(
+            {"_id": d["_id"]}, {"$set": {"doc": json.dumps({**json.loads(d["doc"]), **fields})}}
+        )
+
+
+def expire_tokens(srv: Server) -> None:
+    """Every access token's lifetime passes."""
+    store = srv.auth.store
+    if isinstance(store, SQLiteAuthStore):
+        with sqlite3.connect(store.path) as db:
+            db.execute("UPDATE tokens SET expires_at = 0")
+        return
+    assert isinstance(store, MongoAuthStore)
+    store.tokens.update_many({}, {"$set": {"expires_at": 0}})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from auth_testkit import (
     auth_params,
     authorize_url,
     exchange,
+    expire_tokens,
     get_code,
     pkce,
     query_of,
@@ -252,8 +252,7 @@ def test_expired_token_is_refused_by_the_fhir_gate(server: Server) -> None:
     ).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     assert requests.get(f"{server.base}/Patient/p1", headers=headers).status_code == 200
-    with sqlite3.connect(server.data / "auth.sqlite3") as db:  # time passes
-        db.execute("UPDATE tokens SET expires_at = 0")
+    expire_tokens(server)  # time passes
     response = requests.get(f"{server.base}/Patient/p1", headers=headers)
     assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")
     assert response.json()["resourceType"] == "OperationOutcome"

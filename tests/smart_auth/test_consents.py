@@ -79,7 +79,7 @@ def test_grants_forms_refuse_a_forged_post(server: Server) -> None:
 def test_cli_lists_and_revokes(server: Server, capsys: object) -> None:
     browser = Browser(server)
     tokens = allowed_tokens(server, browser)
-    data = ["--data", str(server.data)]
+    data = server.cli_store()
     assert main(["grants", "list", *data, "--user", "maryam"]) == 0
     assert main(["grants", "revoke", *data, "--user", "maryam", "--client-id", "app-public"]) == 0
     assert api_status(server, tokens["access_token"]) == 401

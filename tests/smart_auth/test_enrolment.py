@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import time
 
 import pytest
 import requests
-from auth_testkit import Browser, Server, auth_params, authorize_url, exchange, pkce, query_of
+from auth_testkit import (
+    Browser,
+    Server,
+    auth_params,
+    authorize_url,
+    edit_records,
+    exchange,
+    pkce,
+    query_of,
+    stored_records,
+)
 
 from smart_auth.enrolment import mobile_number, national_code
 from tests.html_forms import form_with
@@ -78,8 +87,7 @@ def test_code_is_single_use_and_stored_hashed(server: Server) -> None:
     browser = Browser(server)
     page = start(browser)
     code = sent_code(server)
-    with sqlite3.connect(server.data / "auth.sqlite3") as db:
-        assert code not in " ".join(r[0] for r in db.execute("SELECT doc FROM records WHERE kind = 'enrol'"))
+    assert code not in " ".join(stored_records(server, "enrol"))
     assert verify(browser, page, code).status_code == 200
     assert verify(browser, page, code).status_code == 400  # used
 
@@ -94,8 +102,7 @@ def test_unknown_pair_gets_same_answer_but_no_sms(server: Server) -> None:
 
 def expire_codes(server: Server) -> None:
     """The code's lifetime passes."""
-    with sqlite3.connect(server.data / "auth.sqlite3") as db:
-        db.execute("UPDATE records SET doc = json_set(doc, '$.code_expires', 0) WHERE kind = 'enrol'")
+    edit_records(server, "enrol", code_expires=0)
 
 
 def resend(browser: Browser, page: requests.Response) -> requests.Response:
@@ -159,8 +166,7 @@ def test_expired_code_refused(server: Server) -> None:
     browser = Browser(server)
     page = start(browser)
     code = sent_code(server)
-    with sqlite3.connect(server.data / "auth.sqlite3") as db:
-        db.execute("UPDATE records SET doc = json_set(doc, '$.code_expires', 0) WHERE kind = 'enrol'")
+    edit_records(server, "enrol", code_expires=0)
     assert verify(browser, page, code).status_code == 400
 
 

@@ -130,7 +130,7 @@ def _id_token(server: Server) -> str:
 def test_keys_survive_restart(server: Server) -> None:
     from smart_auth.keys import SigningKeys
 
-    assert SigningKeys(server.data).active.kid == server.auth.keys.active.kid
+    assert SigningKeys(server.auth.store).active.kid == server.auth.keys.active.kid
 
 
 def _admin_token(server: Server) -> str:

@@ -46,8 +46,8 @@ def auth_params_for_base(challenge: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def app(tmp_path: Path, rs384_key: RSAKey, es384_key: ECKey) -> Flask:
-    app, srv = build_app(tmp_path, 80, base_url=BASE)
+def app(tmp_path: Path, rs384_key: RSAKey, es384_key: ECKey, auth_store_url: str | None) -> Flask:
+    app, srv = build_app(tmp_path, 80, store_url=auth_store_url, base_url=BASE)
     register_defaults(srv, rs384_key, es384_key)
     return app
 

@@ -1,13 +1,11 @@
 """Store-conformance fixtures: every test here runs against SQLite and MongoDB.
 
-MongoDB is the server named by NOSKHE_TEST_MONGODB_URI, or else a secantusdb server (a
-MongoDB wire-compatible server from PyPI, test-time only) started once per test process on
-a free loopback port. Each test gets a fresh database of its own.
+MongoDB is the test process's server (`mongo_uri` in tests/conftest.py). Each test gets a
+fresh database of its own.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,25 +15,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from noskhe_test_servers import MONGO_ENV, SecantusServer, with_database
+from noskhe_test_servers import with_database
 
 from fhir_server.storage import open_store
 from fhir_server.storage.base import Store
 
 ENGINES = ["sqlite", "mongodb"]
 StoreFactory = Callable[[], Store]
-
-
-@pytest.fixture(scope="session")
-def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URI of the MongoDB server for this test process."""
-    configured = os.environ.get(MONGO_ENV)
-    if configured:
-        yield configured
-        return
-    server = SecantusServer(tmp_path_factory.mktemp("secantus") / "data")
-    yield server.uri
-    server.stop()
 
 
 @pytest.fixture(params=ENGINES)
