@@ -1,7 +1,8 @@
 """History bundles at instance, type and system level, newest first, cursor-paged.
 
-Pages are anchored on the store's write sequence (`_cursor`): a version written after
-the first page was served never shifts later pages, unlike offset paging.
+Pages are anchored on the versions' positions (`_cursor`), below the store's visibility
+watermark: a version written after the first page was served never shifts later pages,
+unlike offset paging, and none that commits late appears among pages already served.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask import request
 from fhir_server.api.context import base_url, ctx
 from fhir_server.outcome import FhirError
 from fhir_server.repository.meta import etag
-from fhir_server.storage.base import HistoryQuery, ResourceVersion
+from fhir_server.storage.base import HistoryQuery, ResourceVersion, is_position
 
 
 def history_bundle(type_: str | None, id_: str | None) -> dict[str, Any]:
@@ -24,7 +25,7 @@ def history_bundle(type_: str | None, id_: str | None) -> dict[str, Any]:
     with ctx().store.session() as s:
         page = ctx().repo.history(s, query)
     path = "/".join(p for p in (base_url(), type_, id_, "_history") if p)
-    links = [{"relation": "self", "url": _page_url(path, query.before_seq)}]
+    links = [{"relation": "self", "url": _page_url(path, query.before)}]
     if page.next_cursor is not None:
         links.append({"relation": "next", "url": _page_url(path, page.next_cursor)})
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "history"}
@@ -42,7 +43,7 @@ def _history_query(type_: str | None, id_: str | None) -> HistoryQuery:
         id=id_,
         since=_utc("_since", since),
         at=_utc("_at", at),
-        before_seq=_int_param("_cursor", None),
+        before=_cursor(),
         count=max(1, min(count or settings.default_count, settings.max_count)),
     )
 
@@ -54,6 +55,13 @@ def _int_param(name: str, default: int | None) -> int | None:
     if not value.isdigit():
         raise FhirError.of(400, "invalid", f"{name} must be a non-negative integer")
     return int(value)
+
+
+def _cursor() -> str | None:
+    value = request.args.get("_cursor")
+    if value is not None and not is_position(value):
+        raise FhirError.of(400, "invalid", "_cursor is not one this server gave out")
+    return value
 
 
 def _utc(name: str, value: str | None) -> str | None:
@@ -69,10 +77,10 @@ def _utc(name: str, value: str | None) -> str | None:
     return parsed.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _page_url(path: str, cursor: int | None) -> str:
+def _page_url(path: str, cursor: str | None) -> str:
     params = [(k, v) for k, v in request.args.items(multi=True) if k != "_cursor"]
     if cursor is not None:
-        params.append(("_cursor", str(cursor)))
+        params.append(("_cursor", cursor))
     return path + ("?" + urlencode(params) if params else "")
 
 

@@ -104,9 +104,10 @@ def register_stored(store: Store, svc: TerminologyService) -> int:
     return count
 
 
-def latest_terminology_seq(store: Store) -> int:
-    """The store's newest write of a CodeSystem, ValueSet or ConceptMap (0 if none):
-    how a worker notices that another one imported a new version."""
+def latest_terminology_seq(store: Store) -> str:
+    """The position of the store's newest visible write of a CodeSystem, ValueSet or
+    ConceptMap ("" if none): how a worker (or another machine on the same store) notices
+    that a new version was imported."""
     with store.session() as s:
         pages = [s.history(HistoryQuery(type=kind, count=1)) for kind in KINDS]
-    return max((page.versions[0].seq for page in pages if page.versions), default=0)
+    return max((page.versions[0].position for page in pages if page.versions), default="")

@@ -493,9 +493,9 @@ def _visible_versions(s: StoreSession, auth: authorization.Authorizer, query: Hi
     filled up from the store so their size tells nothing. No total: it would count
     what is not shown."""
     kept: list[ResourceVersion] = []
-    cursor = query.before_seq
+    cursor = query.before
     while True:
-        page = s.history(replace(query, before_seq=cursor))
+        page = s.history(replace(query, before=cursor))
         for rv in page.versions:
             if rv.body is not None and auth.version_visible(orjson.loads(rv.body)):
                 kept.append(rv)
@@ -504,7 +504,7 @@ def _visible_versions(s: StoreSession, auth: authorization.Authorizer, query: Hi
             break
     more = len(kept) > query.count
     kept = kept[: query.count]
-    return HistoryPage(kept, None, kept[-1].seq if more and kept else None)
+    return HistoryPage(kept, None, kept[-1].position if more and kept else None)
 
 
 def _check_access(s: StoreSession, interaction: str, rv: ResourceVersion | None) -> None:

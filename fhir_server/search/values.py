@@ -136,5 +136,3 @@ def uri_pred(name: str, value: str, mode: str) -> UriPred:
         if cut.endswith(":/") or cut.endswith(":"):
             break
     return UriPred(tuple(prefixes) or (text,), "above")
-
-

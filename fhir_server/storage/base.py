@@ -4,6 +4,13 @@ A `Store` hands out `StoreSession`s. Everything done inside one write session is
 atomic unit (SQLite: one BEGIN IMMEDIATE transaction; MongoDB: one multi-document
 transaction). Index entries are produced by `fhir_server.search` and are opaque here:
 each engine has an index module that writes and queries them.
+
+**Positions.** Every stored version has a position: an opaque string of lowercase hex
+digits that orders history (newest first) and serves as the paging cursor. Positions of
+one store compare as strings; they come from no shared counter (SQLite: its single
+writer's row id; MongoDB: the write unit's start time, a random tie-breaker and a count,
+see `mongo_units`), so no document is touched by every write. Because a unit may commit
+after a later-positioned one, readers never go past `StoreSession.watermark()`.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ class ResourceVersion:
     deleted: bool
     body: bytes | None
     method: str = "PUT"  # POST | PUT | PATCH | DELETE: how this version came to be
-    seq: int = 0  # store-wide write sequence; orders history
+    position: str = ""  # where history places it (see "Positions"); "" when not read from history
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +41,8 @@ class HistoryQuery:
     id: str | None = None
     since: str | None = None  # inclusive lower bound on last_updated
     at: str | None = None  # versions current at this instant
-    before_seq: int | None = None  # cursor: only versions written before this sequence
+    before: str | None = None  # cursor: only versions positioned before this one
+    after: str | None = None  # incremental readers: only versions at or after this position
     count: int = 20
     # Only versions of resources that now satisfy this search-plan clause (authorization
     # narrowing); their deletions and resources gone since are left out. No total then.
@@ -45,7 +53,12 @@ class HistoryQuery:
 class HistoryPage:
     versions: list[ResourceVersion]
     total: int | None  # number of versions matching, ignoring the cursor
-    next_cursor: int | None
+    next_cursor: str | None
+
+
+def is_position(text: str) -> bool:
+    """The shape every engine's positions have: 1 to 40 lowercase hex digits."""
+    return 0 < len(text) <= 40 and all(c in "0123456789abcdef" for c in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +90,22 @@ class StoreSession(Protocol):
         """Write a new version and replace the resource's index entries.
 
         `expected_version` is the version the writer read (None: must not exist yet).
-        Raises VersionConflict when it does not match. Returns the version with `seq` set.
+        Raises VersionConflict when it does not match. Returns the version with its `position` set.
         """
 
-    def history(self, query: HistoryQuery) -> HistoryPage: ...
+    def history(self, query: HistoryQuery) -> HistoryPage:
+        """Versions newest first, only those positioned before `watermark()` (taken once
+        per session), so a page never changes once served and a later page never gains
+        a version that commits late."""
+        ...
+
+    def watermark(self) -> str:
+        """The visibility watermark: every version positioned before it is committed, and
+        no version positioned before it can appear any more (a write unit that began
+        earlier and is still open holds it back). Every incremental reader uses it:
+        history paging and `_since`, `$export` (read versions in [previous watermark,
+        this one) for an increment with neither gaps nor repeats), the dashboards."""
+        ...
 
     def search(self, plan: Any) -> Any:
         """Run a backend-neutral search plan (see fhir_server.search) and return its result."""

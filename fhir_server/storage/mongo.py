@@ -5,9 +5,11 @@ Collections (in the URL's database, default `noskhe`):
 - `resources`: one document per resource, `_id` = `Type/id`, holding the current version
   (`v`, `lu`, `d` deleted, `b` the JSON body as binary) and its search index entries
   (arrays per kind, see `mongo_index`), so a search is one query on one collection;
-- `history`: one document per version, `_id` = `Type/id/version`, `q` the store-wide write
-  sequence that orders history;
-- `counters`: the sequence; `locks`: claim documents (see `mongo_session`).
+- `history`: one document per version, `_id` = `Type/id/version`, `q` its position, which
+  orders history (see `mongo_units`: no counter, no document every write touches);
+- `inflight`: one document per open write unit that stores versions (the watermark);
+- `claims`: unique keys (prescription ids, tracking codes, fingerprints); `stamps`:
+  change counters; `locks`: what conditional interactions depend on (see `mongo_session`).
 
 Every write session is one multi-document transaction (resource + history + index entries
 commit together or not at all), so MongoDB must run as a replica set (one node is
@@ -18,8 +20,9 @@ be left half-done.
 Indexes are created at start (idempotently: `createIndexes` with the same specs is a no-op)
 and again on the first request after the database was unreachable at start.
 
-**Shard key.** Shard `resources` on `{_id: "hashed"}` and `history` on
-`{t: 1, i: "hashed"}`; leave `counters` and `locks` unsharded. Hashing the resource key
+**Shard key.** Shard `resources` on `{_id: "hashed"}`, `history` on `{t: 1, i: "hashed"}`,
+`claims`, `stamps` and `locks` on `{_id: "hashed"}`; leave `inflight` unsharded (small: one
+document per open unit; its one clock is the watermark's). Hashing the resource key
 spreads writes evenly whatever the id scheme (server ids are random UUIDs; client ids are
 often sequential). What it means for queries: a read, vread, update or delete of one
 resource and the history of one resource go to one shard; every search (by any
@@ -27,9 +30,8 @@ parameter, because the index entries live in the resource document) and type- or
 system-level history ask all shards and merge, which is fine as long as each shard answers
 from its indexes. What it means for transactions: a write touches the resource's shard and
 its history's shard (often two), so it commits as a distributed (two-phase) transaction;
-transaction bundles span as many shards as they touch. The write sequence is one
-document on the primary shard, incremented outside transactions: it orders history
-store-wide and is the one point every write visits.
+transaction bundles span as many shards as they touch. No document is written by every
+unit: positions come from the server's clock (see `mongo_units`).
 """
 
 from __future__ import annotations
@@ -41,13 +43,15 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from pymongo import MongoClient, ReturnDocument
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo import MongoClient
+from pymongo.database import Database
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from fhir_server.outcome import FhirError
 from fhir_server.storage.base import StoreUnavailable
 from fhir_server.storage.mongo_index import HISTORY_INDEXES, RESOURCE_INDEXES
 from fhir_server.storage.mongo_session import MongoSession, unavailable
+from fhir_server.storage.mongo_units import INFLIGHT_INDEXES
 
 log = logging.getLogger("noskhe.storage")
 
@@ -71,6 +75,17 @@ def _reason(exc: Exception) -> str:
     for cut in (" (configured timeouts", ", Timeout:", ", full error"):
         text = text.split(cut, 1)[0]
     return text
+
+
+def _positions_from_sequence(db: Database[Any]) -> None:
+    """History written under the old store-wide sequence (numeric `q`) gets positions that
+    keep its order and sort before every clock-made one (once; a no-op after)."""
+    while True:
+        docs = list(db.history.find({"q": {"$type": "number"}}, {"q": 1}).limit(1000))
+        if not docs:
+            return
+        for doc in docs:
+            db.history.update_one({"_id": doc["_id"]}, {"$set": {"q": f"{0:012x}{int(doc['q']):018x}"}})
 
 
 def _client_options(url: str) -> dict[str, Any]:
@@ -112,8 +127,8 @@ class MongoStore:
                 self.transactions = "setName" in hello or hello.get("msg") == "isdbgrid"
                 self.db.resources.create_indexes(RESOURCE_INDEXES)
                 self.db.history.create_indexes(HISTORY_INDEXES)
-                # The sequence document exists before any writer races to create it by upsert.
-                self.db.counters.update_one({"_id": "seq"}, {"$setOnInsert": {"n": 0}}, upsert=True)
+                self.db.inflight.create_index(INFLIGHT_INDEXES)
+                _positions_from_sequence(self.db)
             except ConnectionFailure as exc:
                 raise StoreUnavailable(f"cannot reach MongoDB at {self.where}: {_reason(exc)}") from exc
             if not self.transactions:
@@ -136,21 +151,6 @@ class MongoStore:
             raise unavailable(exc) from exc
         finally:
             session.end(ok)
-
-    def next_seq(self) -> int:
-        """The next store-wide write sequence number (outside any transaction)."""
-        for _ in range(5):  # concurrent first upserts may race; the document then exists
-            try:
-                doc = self.db.counters.find_one_and_update(
-                    {"_id": "seq"}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER
-                )
-            except DuplicateKeyError:
-                continue
-            except ConnectionFailure as exc:
-                raise unavailable(exc) from exc
-            if doc is not None:
-                return int(doc["n"])
-        raise StoreUnavailable("the write sequence could not be advanced")
 
     def ping(self) -> bool:
         try:

@@ -1,8 +1,8 @@
 """History on MongoDB: one document per version in the `history` collection.
 
-`q` is the store-wide write sequence (unique, from the `counters` collection), so history
-is ordered and paged exactly as the SQLite engine's AUTOINCREMENT `seq`: newest first,
-the cursor is "versions written before this sequence".
+`q` is the version's position (see `mongo_units`): history is ordered by it, newest first,
+the cursor is "versions positioned before this one", and nothing at or past the
+watermark is shown (it may still be joined by a unit that commits late).
 """
 
 from __future__ import annotations
@@ -31,18 +31,18 @@ def history_doc(key: str, rv: ResourceVersion) -> dict[str, Any]:
         "d": rv.deleted,
         "m": rv.method,
         "b": rv.body,
-        "q": rv.seq,
+        "q": rv.position,
     }
 
 
 def from_history(doc: dict[str, Any]) -> ResourceVersion:
     return ResourceVersion(
-        doc["t"], doc["i"], doc["v"], doc["lu"], doc["d"], doc.get("b"), doc["m"], doc["q"]
+        doc["t"], doc["i"], doc["v"], doc["lu"], doc["d"], doc.get("b"), doc["m"], str(doc["q"])
     )
 
 
-def _filter(query: HistoryQuery) -> dict[str, Any]:
-    cond: dict[str, Any] = {}
+def _filter(query: HistoryQuery, until: str) -> dict[str, Any]:
+    cond: dict[str, Any] = {"q": {"$lt": until, **({"$gte": query.after} if query.after else {})}}
     if query.type is not None:
         cond["t"] = query.type
     if query.id is not None:
@@ -53,21 +53,26 @@ def _filter(query: HistoryQuery) -> dict[str, Any]:
 
 
 def history_page(
-    coll: Collection[Any], session: ClientSession | None, query: HistoryQuery, visible: Visible | None = None
+    coll: Collection[Any],
+    session: ClientSession | None,
+    query: HistoryQuery,
+    until: str,
+    visible: Visible | None = None,
 ) -> HistoryPage:
+    """The page of `query` among the versions positioned before `until` (the watermark)."""
     if query.at is not None:
-        return _at_page(coll, session, query, visible)
-    cond = _filter(query)
+        return _at_page(coll, session, query, until, visible)
+    cond = _filter(query, until)
     total = coll.count_documents(cond, session=session) if visible is None else None
-    if query.before_seq is not None:
-        cond["q"] = {"$lt": query.before_seq}
+    if query.before is not None:
+        cond["q"] = {**cond["q"], "$lt": min(query.before, until)}
     found = coll.find(cond, session=session).sort("q", -1)
     if visible is None:
         docs = list(found.limit(query.count + 1))
     else:
         docs = _visible_docs(found.batch_size(_SCAN_BATCH), visible, query.count + 1)
     versions = [from_history(d) for d in docs[: query.count]]
-    next_cursor = versions[-1].seq if len(docs) > query.count else None
+    next_cursor = versions[-1].position if len(docs) > query.count else None
     return HistoryPage(versions, total, next_cursor)
 
 
@@ -93,12 +98,19 @@ def _visible_docs(docs: Iterable[dict[str, Any]], visible: Visible, want: int) -
 
 
 def _at_page(
-    coll: Collection[Any], session: ClientSession | None, query: HistoryQuery, visible: Visible | None
+    coll: Collection[Any],
+    session: ClientSession | None,
+    query: HistoryQuery,
+    until: str,
+    visible: Visible | None,
 ) -> HistoryPage:
     """Versions current at `query.at`: per resource, the newest version written by then."""
     assert query.at is not None
-    cond = {**_filter(query), "lu": {"$lte": query.at, **({"$gte": query.since} if query.since else {})}}
-    latest: dict[tuple[str, str], tuple[int, int]] = {}
+    cond = {
+        **_filter(query, until),
+        "lu": {"$lte": query.at, **({"$gte": query.since} if query.since else {})},
+    }
+    latest: dict[tuple[str, str], tuple[int, str]] = {}
     for d in coll.find(cond, {"t": 1, "i": 1, "v": 1, "q": 1}, session=session):
         key = (d["t"], d["i"])
         if key not in latest or d["v"] > latest[key][0]:
@@ -111,10 +123,10 @@ def _at_page(
         latest = {k: v for k, v in latest.items() if k in shown}
     seqs = sorted((q for _, q in latest.values()), reverse=True)
     total = len(seqs) if visible is None else None
-    if query.before_seq is not None:
-        seqs = [q for q in seqs if q < query.before_seq]
+    if query.before is not None:
+        seqs = [q for q in seqs if q < query.before]
     page = seqs[: query.count + 1]
     docs = {d["q"]: d for d in coll.find({"q": {"$in": page[: query.count]}}, session=session)}
     versions = [from_history(docs[q]) for q in page[: query.count] if q in docs]
-    next_cursor = versions[-1].seq if len(page) > query.count and versions else None
+    next_cursor = versions[-1].position if len(page) > query.count and versions else None
     return HistoryPage(versions, total, next_cursor)

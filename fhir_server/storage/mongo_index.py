@@ -88,8 +88,10 @@ _SORT_KEYS = {"tok": ("c", "c"), "str": ("n", "n"), "ref": ("i", "i"), "dt": ("l
 
 
 def index_fields(index: Sequence[Any]) -> dict[str, Any]:
-    """The document fields for `index`: every kind's array (empty ones too, so a `$set`
-    replaces stale entries) and the sort maps `sa` / `sd`."""
+    """The document fields for `index`: the arrays of the kinds it has (an empty array is
+    left out: in a multikey index every empty array is the same key, which some engines
+    treat as one shared entry that concurrent writes conflict on) and the sort maps
+    `sa` / `sd`. `unset_fields` names the kinds to remove when replacing entries."""
     arrays: dict[str, list[dict[str, Any]]] = {f: [] for f in ALL_FIELDS}
     seen: dict[str, set[tuple[Any, ...]]] = {f: set() for f in ALL_FIELDS}
     asc: dict[str, Any] = {}
@@ -107,7 +109,12 @@ def index_fields(index: Sequence[Any]) -> dict[str, Any]:
             low, high = element[keys[0]], element[keys[1]]
             asc[p] = low if p not in asc else min(asc[p], low)
             desc[p] = high if p not in desc else max(desc[p], high)
-    return {**arrays, "sa": asc, "sd": desc}
+    return {**{f: a for f, a in arrays.items() if a}, "sa": asc, "sd": desc}
+
+
+def unset_fields(fields: dict[str, Any]) -> dict[str, str]:
+    """The `$unset` that removes the entry kinds `fields` does not have."""
+    return {f: "" for f in ALL_FIELDS if f not in fields}
 
 
 def _ix(*keys: tuple[str, int], name: str, **kw: Any) -> IndexModel:

@@ -45,14 +45,15 @@ from fhir_server.storage.base import (
 )
 from fhir_server.storage.mongo_clauses import all_of
 from fhir_server.storage.mongo_history import from_history, history_doc, history_page
-from fhir_server.storage.mongo_index import index_fields
+from fhir_server.storage.mongo_index import index_fields, unset_fields
 from fhir_server.storage.mongo_search import MongoSearch
+from fhir_server.storage.mongo_units import Unit, watermark
 
 if TYPE_CHECKING:
     from fhir_server.storage.mongo import MongoStore
 
 RETRY_SECONDS = 30.0  # as long as the SQLite engine's busy_timeout
-_CURRENT_FIELDS = {"t": 1, "i": 1, "v": 1, "lu": 1, "d": 1, "b": 1}
+_CURRENT_FIELDS = {"t": 1, "i": 1, "v": 1, "lu": 1, "d": 1, "b": 1, "q": 1}
 
 
 def key_of(type_: str, id_: str) -> str:
@@ -60,7 +61,9 @@ def key_of(type_: str, id_: str) -> str:
 
 
 def from_resource(doc: dict[str, Any]) -> ResourceVersion:
-    return ResourceVersion(doc["t"], doc["i"], doc["v"], doc["lu"], doc["d"], doc.get("b"), "PUT", 0)
+    return ResourceVersion(
+        doc["t"], doc["i"], doc["v"], doc["lu"], doc["d"], doc.get("b"), "PUT", doc.get("q", "")
+    )
 
 
 def is_transient(exc: PyMongoError) -> bool:
@@ -93,6 +96,8 @@ class MongoSession:
         self._log: list[tuple[Callable[..., Any], tuple[Any, ...], Any, bool]] = []
         self._replaying = False
         self._claimed_types: set[str] = set()
+        self._unit = Unit(store.db) if write else None
+        self._watermark: str | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -113,6 +118,8 @@ class MongoSession:
         attempt = 0
         while True:
             try:
+                if self._unit is not None:
+                    self._unit.check_alive()
                 self._client_session.commit_transaction()
                 return
             except ConnectionFailure as exc:
@@ -127,6 +134,11 @@ class MongoSession:
         cs = self._client_session
         if cs is None:
             return
+        try:
+            if self._unit is not None:
+                self._unit.end()  # after commit or abort: the watermark may pass it now
+        except PyMongoError:
+            pass  # ignored by readers after its lifetime
         try:
             if not ok and cs.in_transaction:
                 cs.abort_transaction()
@@ -226,11 +238,15 @@ class MongoSession:
         return from_history(doc) if doc else None
 
     def put(self, rv: ResourceVersion, index: Sequence[Any], expected_version: int | None) -> ResourceVersion:
-        if self._client_session is None:
+        if self._client_session is None or self._unit is None:
             raise StoreUnavailable("writes need a write session")
-        seq = self.store.next_seq()
+        previous = ""
+        if expected_version is not None:
+            found = self._run(self._read_current, rv.type, rv.id)  # claimed already by current()
+            previous = found.position if found else ""
+        position = self._unit.position(previous)
         written: ResourceVersion = self._run(
-            self._put, replace(rv, seq=seq), index_fields(index), expected_version, is_write=True
+            self._put, replace(rv, position=position), index_fields(index), expected_version, is_write=True
         )
         return written
 
@@ -244,6 +260,7 @@ class MongoSession:
             "lu": rv.last_updated,
             "d": rv.deleted,
             "b": rv.body,
+            "q": rv.position,
             **fields,
         }
         cs = self._client_session
@@ -275,7 +292,12 @@ class MongoSession:
                 docs = self.resources.find(where, {"t": 1, "i": 1}, session=self._client_session)
                 return {(d["t"], d["i"]) for d in docs}
 
-        return history_page(self.history_coll, self._client_session, query, visible)
+        return history_page(self.history_coll, self._client_session, query, self.watermark(), visible)
+
+    def watermark(self) -> str:
+        if self._watermark is None:  # once per session: its pages agree with each other
+            self._watermark = watermark(self.db)
+        return self._watermark
 
     def search(self, plan: Any) -> Any:
         if self._client_session is not None:
@@ -443,4 +465,5 @@ class MongoSession:
         return sorted(str(d["key"]) for d in docs)
 
     def _replace_index(self, key: str, fields: dict[str, Any]) -> None:
-        self.resources.update_one({"_id": key}, {"$set": fields}, session=self._client_session)
+        change = {"$set": fields, **({"$unset": gone} if (gone := unset_fields(fields)) else {})}
+        self.resources.update_one({"_id": key}, change, session=self._client_session)

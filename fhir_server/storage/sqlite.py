@@ -74,7 +74,16 @@ WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is truncated to after a 
 
 def _row_to_version(row: tuple[Any, ...]) -> ResourceVersion:
     type_, id_, version, last_updated, deleted, body, method, seq = row
-    return ResourceVersion(type_, id_, version, last_updated, bool(deleted), body, method, seq)
+    return ResourceVersion(type_, id_, version, last_updated, bool(deleted), body, method, _position(seq))
+
+
+def _position(seq: int) -> str:
+    """History's row id as a position: one writer at a time assigns them in commit order."""
+    return f"{seq:016x}" if seq else ""
+
+
+def _seq(position: str) -> int:
+    return int(position[:16], 16) if position else 0
 
 
 class SQLiteSession:
@@ -116,9 +125,9 @@ class SQLiteSession:
             (rv.type, rv.id, rv.version, rv.last_updated, int(rv.deleted), rv.method, rv.body),
         )
         sqlite_index.replace_index(self.conn, rv.type, rv.id, index, fresh=row is None)
-        seq = cur.lastrowid or 0
+        position = _position(cur.lastrowid or 0)
         return ResourceVersion(
-            rv.type, rv.id, rv.version, rv.last_updated, rv.deleted, rv.body, rv.method, seq
+            rv.type, rv.id, rv.version, rv.last_updated, rv.deleted, rv.body, rv.method, position
         )
 
     def history(self, query: HistoryQuery) -> HistoryPage:
@@ -127,16 +136,22 @@ class SQLiteSession:
         if query.only is None:
             total = self.conn.execute(f"SELECT count(*) FROM history {where}", args).fetchone()[0]
         page_where, page_args = where, list(args)
-        if query.before_seq is not None:
+        if query.before is not None:
             page_where += (" AND " if page_where else "WHERE ") + "seq < ?"
-            page_args.append(query.before_seq)
+            page_args.append(_seq(query.before))
         rows = self.conn.execute(
             f"SELECT {_COLUMNS} FROM history {page_where} ORDER BY seq DESC LIMIT ?",
             (*page_args, query.count + 1),
         ).fetchall()
         versions = [_row_to_version(r) for r in rows[: query.count]]
-        next_cursor = versions[-1].seq if len(rows) > query.count else None
+        next_cursor = versions[-1].position if len(rows) > query.count else None
         return HistoryPage(versions, total, next_cursor)
+
+    def watermark(self) -> str:
+        """Everything committed: the single writer commits history rows in row-id order,
+        and this connection's snapshot sees none of a group still open."""
+        row = self.conn.execute("SELECT max(seq) FROM history").fetchone()
+        return _position((row[0] or 0) + 1)
 
     @staticmethod
     def _history_filter(query: HistoryQuery) -> tuple[str, list[Any]]:
@@ -151,6 +166,9 @@ class SQLiteSession:
         if query.since is not None:
             clauses.append("last_updated >= ?")
             args.append(query.since)
+        if query.after is not None:
+            clauses.append("seq >= ?")
+            args.append(_seq(query.after))
         if query.at is not None:
             # The version current at `at`: written at or before it, and not replaced by then.
             clauses.append(

@@ -26,7 +26,7 @@ def _stalled_clients(host: str, port: int) -> list[socket.socket]:
         b"GET /healthz HT",
         b"GET /fhir/metadata HTTP/1.1\r\nHost: x\r\nAccept: application/fhir+json\r\n",
         b"POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
-        b"Content-Length: 5000\r\n\r\n{\"resourceType\": \"Pat",
+        b'Content-Length: 5000\r\n\r\n{"resourceType": "Pat',
         b"",
     ]
     clients = []

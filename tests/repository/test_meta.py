@@ -23,4 +23,4 @@ def test_new_ids_are_version_7_uuids_in_time_order() -> None:
 def test_etags() -> None:
     assert etag(3) == 'W/"3"'
     assert parse_etag('W/"3"') == 3 and parse_etag('"4"') == 4 and parse_etag("5") == 5
-    assert parse_etag("W/\"x\"") is None
+    assert parse_etag('W/"x"') is None

@@ -7,6 +7,8 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,8 @@ from fhir_server.outcome import FhirError
 from fhir_server.storage import open_store
 from fhir_server.storage.base import HistoryQuery, ResourceVersion, StoreUnavailable
 from fhir_server.storage.mongo import MongoStore
+from fhir_server.storage.mongo_history import history_doc
+from fhir_server.storage.mongo_units import LIFETIME_SECONDS, server_clock
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 
@@ -154,3 +158,46 @@ def test_standalone_server_serves_reads_and_refuses_writes(
         store.close()
     finally:
         server.stop()
+
+
+def test_a_later_unit_stays_invisible_until_an_earlier_open_one_ends(mongo_store: MongoStore) -> None:
+    with mongo_store.session(write=True) as a:
+        a.put(pv("first", 1), [], None)  # registered: holds the watermark back
+        with mongo_store.session(write=True) as b:
+            b.put(replace(pv("second", 1), last_updated="2026-01-02T00:00:00.000Z"), [], None)
+        with mongo_store.session() as r:  # b committed, but positioned after a's start
+            assert r.history(HistoryQuery(type="Patient")).versions == []
+    with mongo_store.session() as r:
+        assert [v.id for v in r.history(HistoryQuery(type="Patient")).versions] == ["second", "first"]
+    assert mongo_store.db.inflight.count_documents({}) == 0  # both deregistered
+
+
+def test_an_abandoned_registration_holds_the_watermark_only_for_its_lifetime(mongo_store: MongoStore) -> None:
+    now = server_clock(mongo_store.db)
+    with mongo_store.session() as r:
+        free = r.watermark()
+    mongo_store.db.inflight.insert_one({"_id": "crashed", "s": now - timedelta(seconds=LIFETIME_SECONDS + 1)})
+    mongo_store.db.inflight.insert_one({"_id": "open", "s": now - timedelta(seconds=5)})
+    with mongo_store.session() as r:
+        held = r.watermark()
+    assert held == f"{int((now - timedelta(seconds=5) - datetime(1970, 1, 1)).total_seconds() * 1000):012x}"
+    mongo_store.db.inflight.delete_one({"_id": "open"})
+    with mongo_store.session() as r:
+        assert r.watermark() >= free > held  # the crashed one is ignored
+
+
+def test_history_of_the_old_sequence_keeps_its_order(mongo_uri: str) -> None:
+    """A store written with the store-wide counter gets positions below every new one."""
+    url = with_database(mongo_uri, f"noskhe_m_{uuid.uuid4().hex[:12]}")
+    old = MongoStore(url)
+    for n in (1, 2):
+        doc = history_doc(f"Patient/p{n}", pv(f"p{n}", 1))
+        old.db.history.insert_one({**doc, "q": n})
+    old.close()
+    store = MongoStore(url)
+    with store.session(write=True) as s:
+        s.put(pv("new", 1), [], None)
+    with store.session() as s:
+        assert [v.id for v in s.history(HistoryQuery()).versions] == ["new", "p2", "p1"]
+    store.client.drop_database(store.db.name)
+    store.close()

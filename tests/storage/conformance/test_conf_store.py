@@ -17,7 +17,7 @@ def test_put_and_read_versions(store: Store) -> None:
     with store.session(write=True) as s:
         first = s.put(version("a", 1), [], None)
         second = s.put(version("a", 2), [], 1)
-    assert second.seq > first.seq > 0
+    assert second.position > first.position != ""
     with store.session() as s:
         current = s.current("Patient", "a")
         assert current is not None and current.version == 2 and current.body == version("a", 2).body
@@ -86,8 +86,8 @@ def test_history_newest_first_with_stable_cursor(store: Store) -> None:
     with store.session(write=True) as s:  # a write between pages must not shift page 2
         s.put(version("a", 6), [], 5)
     with store.session() as s:
-        page2 = s.history(HistoryQuery(type="Patient", id="a", count=2, before_seq=page1.next_cursor))
-        page3 = s.history(HistoryQuery(type="Patient", id="a", count=2, before_seq=page2.next_cursor))
+        page2 = s.history(HistoryQuery(type="Patient", id="a", count=2, before=page1.next_cursor))
+        page3 = s.history(HistoryQuery(type="Patient", id="a", count=2, before=page2.next_cursor))
     assert [v.version for v in page2.versions] == [3, 2]
     assert [v.version for v in page3.versions] == [1] and page3.next_cursor is None
 
@@ -214,7 +214,7 @@ def test_concurrent_writers_of_different_resources(store: Store) -> None:
     assert errors == []
     with store.session() as s:
         page = s.history(HistoryQuery(count=100))
-    assert page.total == 40 and len({v.seq for v in page.versions}) == 40
+    assert page.total == 40 and len({v.position for v in page.versions}) == 40
 
 
 def test_claims_are_unique_owned_and_released(store: Store) -> None:
@@ -296,3 +296,39 @@ def test_records_are_compare_and_set_and_stay_out_of_history(store: Store) -> No
         s.delete_record("bulk-job", "j1")
     with store.session() as s:
         assert s.record("bulk-job", "j1") is None and s.record_keys("bulk-job") == ["j2"]
+
+
+def test_a_version_that_commits_late_never_joins_pages_already_served(store: Store) -> None:
+    """The watermark: what a reader saw below it is final, whatever commits afterwards."""
+    with store.session(write=True) as s:
+        for n in range(3):
+            s.put(version(f"old{n}", 1), [], None)
+    with store.session(write=True) as w:
+        late = w.put(version("late", 1), [], None)  # written, not yet committed
+        with store.session() as r:
+            mark = r.watermark()
+            page1 = r.history(HistoryQuery(type="Patient", count=2))
+        assert [v.id for v in page1.versions] == ["old2", "old1"] and page1.total == 3
+    assert late.position >= mark  # it can only appear above what was served
+    with store.session() as r:
+        page2 = r.history(HistoryQuery(type="Patient", count=2, before=page1.next_cursor))
+        fresh = r.history(HistoryQuery(type="Patient"))
+    assert [v.id for v in page2.versions] == ["old0"] and page2.next_cursor is None
+    assert [v.id for v in fresh.versions] == ["late", "old2", "old1", "old0"]
+
+
+def test_increments_between_watermarks_have_no_gaps_or_repeats(store: Store) -> None:
+    """How an incremental reader ($export `_since`, dashboards) reads: [previous, current)."""
+    seen: list[str] = []
+    previous: str | None = None
+    for batch in range(3):
+        with store.session(write=True) as s:
+            for n in range(2):
+                s.put(version(f"b{batch}-{n}", 1), [], None)
+        with store.session() as r:
+            mark = r.watermark()
+            page = r.history(HistoryQuery(after=previous, count=100))
+        seen += [v.id for v in page.versions if v.position < mark]
+        assert all(v.position < mark for v in page.versions)
+        previous = mark
+    assert sorted(seen) == sorted(f"b{b}-{n}" for b in range(3) for n in range(2))
