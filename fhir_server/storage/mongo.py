@@ -51,7 +51,7 @@ from fhir_server.outcome import FhirError
 from fhir_server.storage.base import StoreUnavailable
 from fhir_server.storage.mongo_index import HISTORY_INDEXES, RESOURCE_INDEXES
 from fhir_server.storage.mongo_session import MongoSession, unavailable
-from fhir_server.storage.mongo_units import INFLIGHT_INDEXES
+from fhir_server.storage.mongo_units import INFLIGHT_INDEXES, clear_dead_units
 
 log = logging.getLogger("noskhe.storage")
 
@@ -128,6 +128,7 @@ class MongoStore:
                 self.db.resources.create_indexes(RESOURCE_INDEXES)
                 self.db.history.create_indexes(HISTORY_INDEXES)
                 self.db.inflight.create_index(INFLIGHT_INDEXES)
+                clear_dead_units(self.db)
                 _positions_from_sequence(self.db)
             except ConnectionFailure as exc:
                 raise StoreUnavailable(f"cannot reach MongoDB at {self.where}: {_reason(exc)}") from exc

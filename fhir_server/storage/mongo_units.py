@@ -20,13 +20,17 @@ cluster `hello` answers from the mongos and `s` from the primary shard: allow fo
 skew with NOSKHE_MONGO_CLOCK_SKEW_MS (the watermark moves back by as much).
 
 A crashed writer's registration is ignored after LIFETIME_SECONDS; a unit still open by
-then cannot commit any more (see `Unit.check_alive`), so ignoring it is safe.
+then cannot commit any more (see `Unit.check_alive`), so ignoring it is safe. Sooner than
+that, a process starting on the same host removes the registrations of its host's
+processes that are gone (`clear_dead_units`), so a restart after a crash does not hold
+history back.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import socket
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,7 +84,10 @@ class Unit:
 
     def _register(self) -> None:
         self.db.inflight.find_one_and_update(
-            {"_id": self.id}, {"$currentDate": {"s": True}}, upsert=True, return_document=ReturnDocument.AFTER
+            {"_id": self.id},
+            {"$currentDate": {"s": True}, "$set": {"host": socket.gethostname(), "pid": os.getpid()}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
         )
         self._since = time.monotonic()
         self._base = f"{_ms(server_clock(self.db)):012x}"
@@ -112,3 +119,18 @@ def watermark(db: Database[Any]) -> str:
     )
     mark = min(now, oldest["s"]) if oldest else now
     return f"{_ms(mark - clock_skew()):012x}"
+
+
+def clear_dead_units(db: Database[Any]) -> int:
+    """Remove registrations left by processes of this host that no longer run."""
+    dead = []
+    for doc in db.inflight.find({"host": socket.gethostname()}, {"pid": 1}):
+        try:
+            os.kill(int(doc["pid"]), 0)
+        except ProcessLookupError:
+            dead.append(doc["_id"])
+        except (OSError, KeyError, ValueError):
+            continue  # alive under another user, or not ours to judge
+    if dead:
+        db.inflight.delete_many({"_id": {"$in": dead}})
+    return len(dead)

@@ -4,6 +4,8 @@ transaction retry that SQLite never needs (its writers wait on one lock instead)
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -184,6 +186,23 @@ def test_an_abandoned_registration_holds_the_watermark_only_for_its_lifetime(mon
     mongo_store.db.inflight.delete_one({"_id": "open"})
     with mongo_store.session() as r:
         assert r.watermark() >= free > held  # the crashed one is ignored
+
+
+def test_a_restart_clears_registrations_of_processes_that_are_gone(mongo_store: MongoStore) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    now = server_clock(mongo_store.db)
+    host = socket.gethostname()
+    mongo_store.db.inflight.insert_many(
+        [
+            {"_id": "gone", "s": now, "host": host, "pid": dead.pid},
+            {"_id": "alive", "s": now, "host": host, "pid": os.getpid()},
+            {"_id": "elsewhere", "s": now, "host": "another-machine", "pid": dead.pid},
+        ]
+    )
+    again = MongoStore(mongo_store.url)
+    assert sorted(d["_id"] for d in again.db.inflight.find()) == ["alive", "elsewhere"]
+    again.close()
 
 
 def test_history_of_the_old_sequence_keeps_its_order(mongo_uri: str) -> None:
