@@ -80,19 +80,21 @@ def adopt(s: StoreSession, ahead: Ahead) -> None:
         adopted.append(ahead)
 
 
-def cached(
-    s: StoreSession, key: tuple[Any, ...], load: Callable[[], Any], stamp: str | None = None
-) -> Any:
+def cached(s: StoreSession, key: tuple[Any, ...], load: Callable[[], Any], stamp: str | None = None) -> Any:
     """`load()` once per session (one transaction): what a prescription's items share.
 
     For what the workflow reads and does not write in that transaction (the patient,
     the prescriber's roles, the encounter, the patient's earlier prescriptions). A view
-    read ahead under change stamp `stamp` is taken instead when the stamp has not moved."""
+    that depends on change stamp `stamp` reads the stamp first: in a write unit that is
+    the unit's claim on what the view shows (a patient's items: on MongoDB the stamp's
+    document, not every search of the type), and a view read ahead under the stamp is
+    taken instead of `load()` when the stamp has not moved."""
     store = memo(s).setdefault("cache", {})
     if key not in store:
+        now = s.stamp(stamp) if stamp is not None else None
         for ahead in memo(s).get("ahead", ()):
             view = ahead.views.get(key)
-            if view is not None and view[0] == stamp and s.stamp(view[0]) == view[1]:
+            if view is not None and view[0] == stamp and now == view[1]:
                 store[key] = view[2]
                 break
         else:

@@ -19,6 +19,7 @@ from fhir_server import authorization, search
 from fhir_server.conformance.merge import merge_results
 from fhir_server.outcome import FhirError, Issue, has_errors, most_severe_first
 from fhir_server.patch import Patch
+from fhir_server.repository import conditional
 from fhir_server.repository.meta import new_id, now_instant, stamp
 from fhir_server.repository.rules import Prefetching, WriteRule
 from fhir_server.repository.server_records import check_writable
@@ -363,6 +364,7 @@ class Repository:
         act on, two refuse), among what the acting identity may `interaction`."""
         if not query:
             raise FhirError.of(400, "invalid", "A conditional interaction needs search criteria")
+        conditional.before_match(s, type_, query)
         plan = search.match_plan(type_, query, 2)
         return [hit.id for hit in self.search(s, plan, interaction).matches]
 
@@ -438,6 +440,7 @@ class Repository:
         except VersionConflict as exc:
             raise FhirError.of(409, "conflict", f"Concurrent write: {exc}") from exc
         self._bump(s, stored, previous)
+        conditional.after_store(s, stored)
         # Scopes restricted to a compartment or a query are checked on the stored result;
         # a refusal here rolls the whole session back.
         authorization.current().check(s, _INTERACTION[rv.method], stored)

@@ -142,6 +142,13 @@ class StoreSession(Protocol):
 
     def bump(self, key: str) -> None:
         """Raise the change counter `key` by one, as part of this unit."""
+
+    def lock(self, key: str) -> None:
+        """This unit depends on what `key` names (see `repository.conditional`): a
+        concurrent unit locking the same key cannot commit on what it read before this one
+        commits (SQLite: the single writer already serialises units; MongoDB: both write
+        the key's lock document, and the later one waits, then reads again). Searches
+        themselves lock nothing."""
         ...
 
     def record(self, kind: str, key: str) -> Record | None:

@@ -6,10 +6,13 @@ instead of waiting for a lock, as SQLite's single writer would. Two rules make a
 session behave like the SQLite engine's `BEGIN IMMEDIATE` anyway:
 
 1. **Claim before read.** In a write session `current()` writes to the document it reads
-   (`$inc` of a claim counter; for an absent resource, an upsert in `locks`), and a
-   search writes the `locks` document of each type it searches. Two read-check-write
-   units on the same resource (or two conditional creates on one type) therefore always
-   collide on a write, never both pass on a stale read (no write skew).
+   (`$inc` of a claim counter; for an absent resource, an upsert in `locks`), and a unit
+   that depends on a search's answer locks what the answer depends on first (`lock`:
+   the key's document in `locks`; see `repository.conditional`; the workflow claims a
+   patient's items by their change stamp). Two read-check-write units on the same
+   resource (or two conditional creates on one identifier) therefore always collide on
+   a write, never both pass on a stale read (no write skew); searches themselves write
+   nothing, so units on different patients or identifiers share no document.
 2. **Retry with replay.** On a transient error the transaction is aborted and restarted
    after a short back-off, and every operation the caller already saw is run again; if
    each read returns what it returned before, the caller's decisions still hold and the
@@ -95,7 +98,7 @@ class MongoSession:
         self._client_session: ClientSession | None = None
         self._log: list[tuple[Callable[..., Any], tuple[Any, ...], Any, bool]] = []
         self._replaying = False
-        self._claimed_types: set[str] = set()
+        self._locked: set[str] = set()
         self._unit = Unit(store.db) if write else None
         self._watermark: str | None = None
 
@@ -300,21 +303,17 @@ class MongoSession:
         return self._watermark
 
     def search(self, plan: Any) -> Any:
-        if self._client_session is not None:
-            self._claim_types(plan.types or ("*",))
         return self._run(self._search, plan)
 
-    def _claim_types(self, types: Sequence[str]) -> None:
-        """Searches inside a write unit (conditional interactions) serialise per type."""
-        new = [t for t in types if t not in self._claimed_types]
-        for type_ in new:
-            self._run(self._claim_type, type_, is_write=True)
-            self._claimed_types.add(type_)
+    def lock(self, key: str) -> None:
+        if self._client_session is None:
+            raise StoreUnavailable("locks need a write session")
+        if key not in self._locked:
+            self._run(self._lock, key, is_write=True)
+            self._locked.add(key)
 
-    def _claim_type(self, type_: str) -> None:
-        self.locks.update_one(
-            {"_id": f"search:{type_}"}, {"$inc": {"n": 1}}, upsert=True, session=self._client_session
-        )
+    def _lock(self, key: str) -> None:
+        self.locks.update_one({"_id": key}, {"$inc": {"n": 1}}, upsert=True, session=self._client_session)
 
     def _search(self, plan: Any) -> Any:
         return MongoSearch(self.resources, self._client_session).execute(plan)

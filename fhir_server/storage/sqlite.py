@@ -264,6 +264,9 @@ class SQLiteSession:
         rows = self.conn.execute("SELECT key FROM records WHERE kind = ? ORDER BY key", (kind,)).fetchall()
         return [r[0] for r in rows]
 
+    def lock(self, key: str) -> None:
+        """Nothing to do: the write session holds the single writer lock."""
+
 
 class SQLiteStore:
     """A Store on one SQLite file: a read connection per thread, and per process one

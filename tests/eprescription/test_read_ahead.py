@@ -65,9 +65,7 @@ def test_a_view_gone_stale_is_read_again_under_the_lock(
     assert any("already prescribed" in (w.diagnostics or "") for w in result.warnings)
 
 
-def test_a_view_still_current_is_used_under_the_lock(
-    make_app: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_view_still_current_is_used_under_the_lock(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing of the patient's items changed in between: the view read ahead is used, and
     the rules decide the same as with a view read under the lock."""
     app, api = make_app(accept_unsigned=True)

@@ -240,3 +240,21 @@ def test_concurrent_conditional_creates_make_one_resource(app: Flask) -> None:
     assert sorted(statuses) == [200] * 5 + [201]
     found = app.test_client().get(f"/fhir/Patient?identifier={NC}|{c}&_total=accurate").get_json()
     assert found["total"] == 1
+
+
+def test_concurrent_conditional_creates_on_an_identifier_and_on_a_name_make_one_resource(app: Flask) -> None:
+    """One criterion names the identifier (locks it), the other does not (locks the type):
+    what each stores carries the identifier, so they still collide (repository.conditional)."""
+    c = code()
+    family = f"Once-{c}"
+    criteria = [f"identifier={NC}|{c}", f"family={family}"]
+
+    def creator(n: int) -> int:
+        headers = {**FHIR_JSON, "If-None-Exist": criteria[n % 2]}
+        body = pat(c, name=[{"family": family}])
+        return app.test_client().post("/fhir/Patient", json=body, headers=headers).status_code
+
+    statuses = _parallel(6, creator)
+    assert sorted(statuses) == [200] * 5 + [201]
+    found = app.test_client().get(f"/fhir/Patient?family={family}&_total=accurate").get_json()
+    assert found["total"] == 1
