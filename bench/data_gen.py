@@ -420,7 +420,7 @@ def _service_request(
                         "system": "http://snomed.info/sct",
                         "code": "108252007",
                         "display": "Laboratory procedure",
-                    }
+                    },
                 ]
             }
         ],

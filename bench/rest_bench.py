@@ -23,6 +23,7 @@ Exit status: 0 all targets met and no errors; 1 a target missed or errors seen;
 2 the environment is wrong (no wrk, the server did not start or seed).
 Needs `wrk` (Debian: apt-get install -y wrk); installs nothing itself.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,15 @@ FHIR_JSON = "application/fhir+json"
 # create-plain: the same MedicationRequest ordered under a hospital's own group system,
 # so it is plain FHIR (validation, indexing, storage) with no workflow: the REST core.
 SCENARIOS = ("healthz", "read", "create", "create-plain", "update", "transaction")
-EXPECTED_STATUS = {"hello": 200, "healthz": 200, "read": 200, "create": 201, "create-plain": 201,
-                   "update": 200, "transaction": 200}
+EXPECTED_STATUS = {
+    "hello": 200,
+    "healthz": 200,
+    "read": 200,
+    "create": 201,
+    "create-plain": 201,
+    "update": 200,
+    "transaction": 200,
+}
 LUA_MODE = {"create-plain": "create", "hello": "healthz"}
 HTTP_SERVERS = ("granian", "gunicorn-sync", "gunicorn-gthread")
 SHIPPED_SERVER = "granian"
@@ -76,7 +84,7 @@ HTTP_TIMEOUT = 10.0
 
 PLACEHOLDER = re.compile(r'"@@([A-Z_]+)@@"')
 TEHRAN = timezone(timedelta(hours=3, minutes=30))  # Iran Standard Time; no DST since 2022
-QTY_SPAN = 21          # quantities 10..30 (within the insurers' maxQuantity for 00077)
+QTY_SPAN = 21  # quantities 10..30 (within the insurers' maxQuantity for 00077)
 SEED_CONCURRENCY = 4
 REVISION_SYSTEM = "http://his.example.ir/fhir/sid/order-revision"
 
@@ -189,8 +197,13 @@ class Server:
         env = {**os.environ, "NOSKHE_ACCEPT_UNSIGNED": os.environ.get("NOSKHE_ACCEPT_UNSIGNED", "1")}
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                self.cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=REPO_DIR, start_new_session=True, env=env,
+                self.cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=REPO_DIR,
+                start_new_session=True,
+                env=env,
             )
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while time.monotonic() < deadline:
@@ -260,11 +273,29 @@ def noskhe_server(http_server: str, workers: int, threads: int, workdir: Path) -
     same app under the alternative through bench/wsgi_servers.py."""
     port, data = free_port(), workdir / f"data-{http_server}-t{threads}"
     if http_server == SHIPPED_SERVER:
-        cmd = [*fhir_server_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--data", str(data), "--no-auth", "--workers", str(workers), "--threads", str(threads)]
+        cmd = [
+            *fhir_server_command(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data",
+            str(data),
+            "--no-auth",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+        ]
     else:
-        cmd = [*wsgi_servers_command(http_server, port, workers, threads), "--app", "noskhe",
-               "--data", str(data)]
+        cmd = [
+            *wsgi_servers_command(http_server, port, workers, threads),
+            "--app",
+            "noskhe",
+            "--data",
+            str(data),
+        ]
     return Server(cmd, port, f"{http_server}-t{threads}", workdir, data)
 
 
@@ -277,9 +308,18 @@ def floor_server(http_server: str, workers: int, threads: int, workdir: Path) ->
 
 def wsgi_servers_command(http_server: str, port: int, workers: int, threads: int) -> list[str]:
     python = REPO_DIR / ".venv" / "bin" / "python"
-    return [str(python if python.exists() else sys.executable), str(BENCH_DIR / "wsgi_servers.py"),
-            "--server", http_server, "--port", str(port), "--workers", str(workers),
-            "--threads", str(threads)]
+    return [
+        str(python if python.exists() else sys.executable),
+        str(BENCH_DIR / "wsgi_servers.py"),
+        "--server",
+        http_server,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
 
 
 # -- seeding ----------------------------------------------------------------------------
@@ -287,9 +327,9 @@ def wsgi_servers_command(http_server: str, port: int, workers: int, threads: int
 
 @dataclass
 class Seed:
-    ids: list[str]               # the seeded MedicationRequests
-    next_seq: int                # the first prescription number wrk's creates may use
-    files: dict[str, Path]       # what payloads/fhir.lua reads
+    ids: list[str]  # the seeded MedicationRequests
+    next_seq: int  # the first prescription number wrk's creates may use
+    files: dict[str, Path]  # what payloads/fhir.lua reads
 
 
 def tehran_now() -> datetime:
@@ -307,8 +347,10 @@ def seed(base: str, records: int, n_patients: int, n_prescribers: int, workdir: 
     then the files payloads/fhir.lua needs."""
     deadline = time.monotonic() + SEED_TIMEOUT
     fhir = base + "/fhir"
-    templates = {n: (PAYLOADS / f"{n}.json").read_text(encoding="utf-8")
-                 for n in ("patient", "practitioner", "coverage", "medication_request")}
+    templates = {
+        n: (PAYLOADS / f"{n}.json").read_text(encoding="utf-8")
+        for n in ("patient", "practitioner", "coverage", "medication_request")
+    }
     now = tehran_now()
     today = now.date()
 
@@ -324,11 +366,20 @@ def seed(base: str, records: int, n_patients: int, n_prescribers: int, workdir: 
         female = i % 2 == 0
         given = (FEMALE_GIVEN if female else MALE_GIVEN)[(i + 2) % 5]
         family = FAMILIES[(i + 3) % len(FAMILIES)]
-        did = post("Practitioner", fill(templates["practitioner"], {
-            "IRIMC": f"{100000 + i}", "NATIONAL_CODE": national_code(10_000 + i),
-            "NAME": f"دکتر {given} {family}", "FAMILY": family, "GIVEN": given,
-            "GENDER": "female" if female else "male",
-        }))
+        did = post(
+            "Practitioner",
+            fill(
+                templates["practitioner"],
+                {
+                    "IRIMC": f"{100000 + i}",
+                    "NATIONAL_CODE": national_code(10_000 + i),
+                    "NAME": f"دکتر {given} {family}",
+                    "FAMILY": family,
+                    "GIVEN": given,
+                    "GENDER": "female" if female else "male",
+                },
+            ),
+        )
         return dumps({"reference": f"Practitioner/{did}", "display": f"دکتر {given} {family}"}).decode()
 
     def patient(i: int) -> str:
@@ -336,15 +387,33 @@ def seed(base: str, records: int, n_patients: int, n_prescribers: int, workdir: 
         given = (FEMALE_GIVEN if female else MALE_GIVEN)[i % 5]
         family = FAMILIES[(i // 5) % len(FAMILIES)]
         code = national_code(i)
-        pid = post("Patient", fill(templates["patient"], {
-            "NATIONAL_CODE": code, "NAME": f"{given} {family}", "FAMILY": family, "GIVEN": given,
-            "MOBILE": f"0935{1000000 + i:07d}", "GENDER": "female" if female else "male",
-            "BIRTH_DATE": f"{1950 + i % 60}-{1 + i % 12:02d}-{1 + i % 28:02d}",
-        }))
-        cid = post("Coverage", fill(templates["coverage"], {
-            "NATIONAL_CODE": code, "BENEFICIARY": {"reference": f"Patient/{pid}"},
-            "START": f"{today.year - 1}-03-21", "END": f"{today.year + 1}-03-20",
-        }))
+        pid = post(
+            "Patient",
+            fill(
+                templates["patient"],
+                {
+                    "NATIONAL_CODE": code,
+                    "NAME": f"{given} {family}",
+                    "FAMILY": family,
+                    "GIVEN": given,
+                    "MOBILE": f"0935{1000000 + i:07d}",
+                    "GENDER": "female" if female else "male",
+                    "BIRTH_DATE": f"{1950 + i % 60}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                },
+            ),
+        )
+        cid = post(
+            "Coverage",
+            fill(
+                templates["coverage"],
+                {
+                    "NATIONAL_CODE": code,
+                    "BENEFICIARY": {"reference": f"Patient/{pid}"},
+                    "START": f"{today.year - 1}-03-21",
+                    "END": f"{today.year + 1}-03-20",
+                },
+            ),
+        )
         subject = {"reference": f"Patient/{pid}", "display": f"{given} {family}"}
         return f"{dumps(subject).decode()}\t{dumps([{'reference': f'Coverage/{cid}'}]).decode()}"
 
@@ -353,8 +422,11 @@ def seed(base: str, records: int, n_patients: int, n_prescribers: int, workdir: 
         patients = list(pool.map(patient, range(n_patients)))
 
     # the create template: per-run values filled here, per-request ones left to the Lua script
-    static = {"AUTHORED": now.isoformat(timespec="seconds"), "VALID_START": today.isoformat(),
-              "VALID_END": (today + timedelta(days=30)).isoformat()}
+    static = {
+        "AUTHORED": now.isoformat(timespec="seconds"),
+        "VALID_START": today.isoformat(),
+        "VALID_END": (today + timedelta(days=30)).isoformat(),
+    }
     template = templates["medication_request"]
     for name, v in static.items():
         template = template.replace(f'"@@{name}@@"', json.dumps(v))
@@ -363,11 +435,17 @@ def seed(base: str, records: int, n_patients: int, n_prescribers: int, workdir: 
     def prescription(c: int) -> Any:
         p, d, qty = combo(c, n_patients, n_prescribers)
         subject, insurance = patients[p].split("\t")
-        return fill(template, {
-            "ITEM": f"bench-{c}", "SUBJECT": json.loads(subject), "INSURANCE": json.loads(insurance),
-            "REQUESTER": json.loads(requesters[d]), "QTY": qty,
-            "GROUP": f"urn:uuid:00000000-0000-4000-8000-{c:012d}",
-        })
+        return fill(
+            template,
+            {
+                "ITEM": f"bench-{c}",
+                "SUBJECT": json.loads(subject),
+                "INSURANCE": json.loads(insurance),
+                "REQUESTER": json.loads(requesters[d]),
+                "QTY": qty,
+                "GROUP": f"urn:uuid:00000000-0000-4000-8000-{c:012d}",
+            },
+        )
 
     with ThreadPoolExecutor(SEED_CONCURRENCY) as pool:
         ids = list(pool.map(lambda c: post("MedicationRequest", prescription(c)), range(records)))
@@ -469,9 +547,19 @@ def run_wrk(
     wrk: str, args: argparse.Namespace, server: Server, scenario: str, extra: list[str]
 ) -> tuple[Result, str]:
     cmd = [
-        wrk, f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration}s",
-        "--latency", "--timeout", "5s", "-s", str(LUA_SCRIPT), server.base, "--",
-        LUA_MODE.get(scenario, scenario), *extra,
+        wrk,
+        f"-t{args.wrk_threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--latency",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA_SCRIPT),
+        server.base,
+        "--",
+        LUA_MODE.get(scenario, scenario),
+        *extra,
     ]
     cpu0 = server.cpu_seconds()
     try:
@@ -572,11 +660,20 @@ def pages_per_create(n: int = 192) -> dict[str, float]:
     from fhir_server.storage.sqlite import SQLiteStore
 
     template = (PAYLOADS / "medication_request.json").read_text(encoding="utf-8")
-    body = fill(template.replace("http://noskhe.ir/fhir/sid/prescription", HOSPITAL_GROUP), {
-        "ITEM": "pages", "SUBJECT": {"reference": "Patient/p1"}, "AUTHORED": "2026-11-01T10:00:00+03:30",
-        "REQUESTER": {"reference": "Practitioner/d1"}, "INSURANCE": [{"reference": "Coverage/c1"}],
-        "QTY": 20, "GROUP": "g-1", "VALID_START": "2026-11-01", "VALID_END": "2026-12-01",
-    })
+    body = fill(
+        template.replace("http://noskhe.ir/fhir/sid/prescription", HOSPITAL_GROUP),
+        {
+            "ITEM": "pages",
+            "SUBJECT": {"reference": "Patient/p1"},
+            "AUTHORED": "2026-11-01T10:00:00+03:30",
+            "REQUESTER": {"reference": "Practitioner/d1"},
+            "INSURANCE": [{"reference": "Coverage/c1"}],
+            "QTY": 20,
+            "GROUP": "g-1",
+            "VALID_START": "2026-11-01",
+            "VALID_END": "2026-12-01",
+        },
+    )
     repo = build_repository()
     out = {}
     for group in (1, *GROUP_SIZES):
@@ -599,12 +696,16 @@ def pages_per_create(n: int = 192) -> dict[str, float]:
 # -- one run: one HTTP server with one thread setting ----------------------------------------
 
 
-def bench_once(wrk: str, args: argparse.Namespace, http_server: str, threads: int,
-               workdir: Path) -> dict[str, Any]:
+def bench_once(
+    wrk: str, args: argparse.Namespace, http_server: str, threads: int, workdir: Path
+) -> dict[str, Any]:
     busy_before = cpu_busy()
     if busy_before is not None and busy_before > BUSY_CPU:
-        log(args, f"warning: {busy_before:.0%} of the CPU is busy before the run; other work on "
-                  "this machine will lower the figures")
+        log(
+            args,
+            f"warning: {busy_before:.0%} of the CPU is busy before the run; other work on "
+            "this machine will lower the figures",
+        )
     results: dict[str, Result] = {}
     raw: dict[str, str] = {}
     floor = floor_server(http_server, args.workers, threads, workdir)
@@ -617,17 +718,27 @@ def bench_once(wrk: str, args: argparse.Namespace, http_server: str, threads: in
     server = noskhe_server(http_server, args.workers, threads, workdir)
     try:
         server.start()
-        log(args, f"{http_server} up at {server.base} (workers={args.workers}, threads={threads}); "
-                  "seeding...")
+        log(
+            args, f"{http_server} up at {server.base} (workers={args.workers}, threads={threads}); seeding..."
+        )
         t0 = time.monotonic()
         s = seed(server.base, args.records, args.patients, args.practitioners, workdir)
-        log(args, f"seeded {args.practitioners} Practitioners, {args.patients} Patients with Coverage, "
-                  f"{len(s.ids)} MedicationRequests in {time.monotonic() - t0:.1f} s")
+        log(
+            args,
+            f"seeded {args.practitioners} Practitioners, {args.patients} Patients with Coverage, "
+            f"{len(s.ids)} MedicationRequests in {time.monotonic() - t0:.1f} s",
+        )
         f = s.files
         extra = {
-            "healthz": [], "read": [str(f["ids"])],
-            "create": [str(f["create"]), str(f["patients"]), str(f["requesters"]), str(s.next_seq),
-                       str(args.wrk_threads)],
+            "healthz": [],
+            "read": [str(f["ids"])],
+            "create": [
+                str(f["create"]),
+                str(f["patients"]),
+                str(f["requesters"]),
+                str(s.next_seq),
+                str(args.wrk_threads),
+            ],
             "update": [str(f["updates"])],
         }
         extra["create-plain"] = [str(f["create-plain"]), *extra["create"][1:]]
@@ -656,8 +767,13 @@ TARGETS = {  # issue 14, on a 2-core machine: scenario -> (figure, target)
 P99_TARGET_MS = 50.0
 
 
-def summarise(http_server: str, threads: int, args: argparse.Namespace, results: dict[str, Result],
-              raw: dict[str, str] | None) -> dict[str, Any]:
+def summarise(
+    http_server: str,
+    threads: int,
+    args: argparse.Namespace,
+    results: dict[str, Result],
+    raw: dict[str, str] | None,
+) -> dict[str, Any]:
     floor = results.get("hello")
     for r in results.values():
         if floor and floor.requests_per_s and r.scenario != "transaction":
@@ -667,8 +783,14 @@ def summarise(http_server: str, threads: int, args: argparse.Namespace, results:
         r = results.get(name)
         value = getattr(r, figure) if r else None
         if value is not None:
-            targets[name] = {"figure": figure, "value": value, "target": target, "met": value >= target,
-                             "p99_ms": r.p99_ms, "p99_met": r.p99_ms < P99_TARGET_MS}
+            targets[name] = {
+                "figure": figure,
+                "value": value,
+                "target": target,
+                "met": value >= target,
+                "p99_ms": r.p99_ms,
+                "p99_met": r.p99_ms < P99_TARGET_MS,
+            }
     errors = sum(r.errors + r.unexpected_status for r in results.values())
     out: dict[str, Any] = {
         "http_server": http_server,
@@ -692,31 +814,41 @@ def log(args: argparse.Namespace, message: str) -> None:
 
 def print_table(run: dict[str, Any], args: argparse.Namespace, cores: int) -> None:
     print()
-    print(f"Noskhe REST bench: {cores} cores (nproc), {run['http_server']} {args.workers} workers x "
-          f"{run['threads']} thread(s), wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s"
-          f", transactions: {args.tx_clients} clients x {args.bundle} entries")
+    print(
+        f"Noskhe REST bench: {cores} cores (nproc), {run['http_server']} {args.workers} workers x "
+        f"{run['threads']} thread(s), wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s"
+        f", transactions: {args.tx_clients} clients x {args.bundle} entries"
+    )
     busy = run["cpu_busy_before"]
     if busy is not None:
         note = "  (busy: figures are low)" if busy > BUSY_CPU else ""
         print(f"CPU busy before the run (other work): {busy:.0%}{note}")
-    print(f"{'scenario':<13} {'req/s':>9} {'/floor':>7} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms/req':>10} "
-          f"{'errors':>6}  statuses")
+    print(
+        f"{'scenario':<13} {'req/s':>9} {'/floor':>7} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms/req':>10} "
+        f"{'errors':>6}  statuses"
+    )
     for name, r in run["scenarios"].items():
         statuses = " ".join(f"{k}:{v}" for k, v in r["statuses"].items())
         ratio = f"{r['floor_ratio']:.3f}" if r["floor_ratio"] is not None else "-"
         cpu = f"{r['cpu_ms_per_request']:.3f}" if r["cpu_ms_per_request"] is not None else "-"
         rate = f"{r['requests_per_s']:.1f}"
-        print(f"{name:<13} {rate:>9} {ratio:>7} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {cpu:>10} "
-              f"{r['errors']:>6}  {statuses}")
+        print(
+            f"{name:<13} {rate:>9} {ratio:>7} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {cpu:>10} "
+            f"{r['errors']:>6}  {statuses}"
+        )
         if r["resources_per_s"] is not None:
             print(f"  transaction: {r['resources_per_s']:.0f} resources/s (cpu ms is per resource)")
         if r["errors"] or r["unexpected_status"]:
-            print(f"  !! {name}: {r['non_2xx']} non-2xx/3xx, {r['socket_errors']} socket errors, "
-                  f"{r['unexpected_status']} responses other than {EXPECTED_STATUS[name]}")
+            print(
+                f"  !! {name}: {r['non_2xx']} non-2xx/3xx, {r['socket_errors']} socket errors, "
+                f"{r['unexpected_status']} responses other than {EXPECTED_STATUS[name]}"
+            )
     for name, t in run["targets"].items():
-        print(f"target {name}: {t['figure']} {t['value']:.3f} (>= {t['target']:g}): "
-              f"{'MET' if t['met'] else 'MISSED'}; p99 {t['p99_ms']:.1f} ms "
-              f"({'<' if t['p99_met'] else 'NOT <'} {P99_TARGET_MS:.0f})")
+        print(
+            f"target {name}: {t['figure']} {t['value']:.3f} (>= {t['target']:g}): "
+            f"{'MET' if t['met'] else 'MISSED'}; p99 {t['p99_ms']:.1f} ms "
+            f"({'<' if t['p99_met'] else 'NOT <'} {P99_TARGET_MS:.0f})"
+        )
 
 
 def print_comparison(runs: list[dict[str, Any]]) -> None:
@@ -724,8 +856,10 @@ def print_comparison(runs: list[dict[str, Any]]) -> None:
     names = [s for s in ("hello", *SCENARIOS) if any(s in r["scenarios"] for r in runs)]
     print(f"{'server':<17} {'thr':>3}  " + "  ".join(f"{n[:12]:>12}" for n in names) + "  (requests/s)")
     for run in runs:
-        cells = [f"{run['scenarios'][n]['requests_per_s']:>12.1f}" if n in run["scenarios"] else f"{'-':>12}"
-                 for n in names]
+        cells = [
+            f"{run['scenarios'][n]['requests_per_s']:>12.1f}" if n in run["scenarios"] else f"{'-':>12}"
+            for n in names
+        ]
         print(f"{run['http_server']:<17} {run['threads']:>3}  " + "  ".join(cells))
     header = f"{'server':<17} {'thr':>3}  " + "  ".join(f"{n[:12]:>12}" for n in names)
     print(header + "  (server cpu ms/req)")
@@ -741,14 +875,21 @@ def print_comparison(runs: list[dict[str, Any]]) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--duration", type=int, default=10, help="seconds per scenario (default 10)")
-    p.add_argument("--http-server", default=SHIPPED_SERVER,
-                   help=f"comma list out of {','.join(HTTP_SERVERS)}; one run per server (default "
-                        f"{SHIPPED_SERVER}, what `fhir-server serve` uses)")
-    p.add_argument("--threads", default="8",
-                   help="request threads per worker; a comma list (1,4,8) runs one server per value")
+    p.add_argument(
+        "--http-server",
+        default=SHIPPED_SERVER,
+        help=f"comma list out of {','.join(HTTP_SERVERS)}; one run per server (default "
+        f"{SHIPPED_SERVER}, what `fhir-server serve` uses)",
+    )
+    p.add_argument(
+        "--threads",
+        default="8",
+        help="request threads per worker; a comma list (1,4,8) runs one server per value",
+    )
     p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     p.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     p.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
@@ -757,8 +898,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--records", type=int, default=300, help="MedicationRequests to seed (default 300)")
     p.add_argument("--patients", type=int, default=200, help="insured Patients to seed (default 200)")
     p.add_argument("--practitioners", type=int, default=20, help="prescribers to seed (default 20)")
-    p.add_argument("--scenarios", default=",".join(SCENARIOS),
-                   help=f"comma list out of {','.join(SCENARIOS)}")
+    p.add_argument(
+        "--scenarios", default=",".join(SCENARIOS), help=f"comma list out of {','.join(SCENARIOS)}"
+    )
     p.add_argument("--no-pages", action="store_true", help="skip the in-process pages-per-create figure")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     p.add_argument("--raw", action="store_true", help="keep wrk's own output in the JSON")
@@ -790,8 +932,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     wrk = shutil.which("wrk")
     if wrk is None:
-        print("rest_bench: `wrk` is not on PATH. Install it (Debian/Ubuntu):\n"
-              "    apt-get install -y wrk", file=sys.stderr)
+        print(
+            "rest_bench: `wrk` is not on PATH. Install it (Debian/Ubuntu):\n    apt-get install -y wrk",
+            file=sys.stderr,
+        )
         return 2
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
@@ -810,8 +954,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_pages:
             pages = pages_per_create()
             if not args.json:
-                print("pages written per create-plain (in process, WAL frames / creates): "
-                      + ", ".join(f"{k.replace('group_', 'groups of ')}: {v}" for k, v in pages.items()))
+                print(
+                    "pages written per create-plain (in process, WAL frames / creates): "
+                    + ", ".join(f"{k.replace('group_', 'groups of ')}: {v}" for k, v in pages.items())
+                )
     except BenchError as exc:
         print(f"rest_bench: {exc}", file=sys.stderr)
         return 2
@@ -822,15 +968,26 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     if args.json:
         wrk_version = subprocess.run([wrk, "-v"], capture_output=True, text=True, timeout=5)
-        print(json.dumps({
-            "nproc": cores, "python": platform.python_version(),
-            "wrk": (wrk_version.stdout or wrk_version.stderr).split("\n")[0].strip(),
-            "workers": args.workers, "duration_s": args.duration,
-            "wrk_threads": args.wrk_threads, "connections": args.connections,
-            "records": args.records, "pages_per_create": pages,
-            "targets": {k: v[1] for k, v in TARGETS.items()}, "p99_target_ms": P99_TARGET_MS,
-            "runs": runs,
-        }, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    "nproc": cores,
+                    "python": platform.python_version(),
+                    "wrk": (wrk_version.stdout or wrk_version.stderr).split("\n")[0].strip(),
+                    "workers": args.workers,
+                    "duration_s": args.duration,
+                    "wrk_threads": args.wrk_threads,
+                    "connections": args.connections,
+                    "records": args.records,
+                    "pages_per_create": pages,
+                    "targets": {k: v[1] for k, v in TARGETS.items()},
+                    "p99_target_ms": P99_TARGET_MS,
+                    "runs": runs,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     elif len(runs) > 1:
         print_comparison(runs)
     return 0 if all(r["ok"] for r in runs) else 1

@@ -52,10 +52,15 @@ def run_gunicorn(
         def load_config(self) -> None:
             # gunicorn turns a sync worker with threads > 1 into gthread: sync means 1 thread.
             options = {
-                "bind": f"{host}:{port}", "workers": workers,
+                "bind": f"{host}:{port}",
+                "workers": workers,
                 "threads": threads if kind == "gunicorn-gthread" else 1,
                 "worker_class": "gthread" if kind == "gunicorn-gthread" else "sync",
-                "accesslog": None, "errorlog": "-", "loglevel": "warning", "timeout": 60, "keepalive": 5,
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": "warning",
+                "timeout": 60,
+                "keepalive": 5,
             }
             for key, value in options.items():
                 self.cfg.set(key, value)
