@@ -8,8 +8,8 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from fhir_server.api.http import outcome_response
+from fhir_server.api.store_errors import STORE_ERRORS, as_http
 from fhir_server.outcome import FhirError, error
-from fhir_server.storage.base import StoreUnavailable
 
 log = logging.getLogger("noskhe.api")
 
@@ -32,10 +32,12 @@ def register_error_handlers(app: Flask) -> None:
             status, [error(HTTP_CODES.get(status, "processing"), exc.description or exc.name)]
         )
 
-    @app.errorhandler(StoreUnavailable)
-    def _store(exc: StoreUnavailable) -> Response:
-        log.error("store unavailable: %s", exc)
-        return outcome_response(503, [error("transient", "The data store is unavailable")])
+    for kind in STORE_ERRORS:
+
+        @app.errorhandler(kind)
+        def _store(exc: Exception) -> Response:
+            mapped = as_http(exc)
+            return outcome_response(mapped.status, mapped.issues)
 
     @app.errorhandler(Exception)
     def _bug(exc: Exception) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fhir_server.api.store_errors import STORE_ERRORS, as_http
 from fhir_server.bundles.entry import error_entry, execute, parse_entry
 from fhir_server.outcome import FhirError
 from fhir_server.repository import Repository
@@ -21,4 +22,6 @@ def run_batch(
                 out.append(execute(s, repo, req, base_url, prefer))
         except FhirError as exc:
             out.append(error_entry(exc))
+        except STORE_ERRORS as exc:  # this entry's transaction lost or could not run
+            out.append(error_entry(as_http(exc)))
     return {"resourceType": "Bundle", "type": "batch-response", "entry": out}

@@ -22,7 +22,7 @@ import orjson
 from fhir_server.eprescription import items
 from fhir_server.eprescription.ids import TRACKING_SYSTEM
 from fhir_server.outcome import FhirError
-from fhir_server.storage.base import Store, StoreSession, StoreUnavailable
+from fhir_server.storage.base import Store, StoreSession, StoreUnavailable, TransactionConflict
 
 log = logging.getLogger("noskhe.eprescription")
 
@@ -76,7 +76,11 @@ def backfill(store: Store) -> None:
                 for rv in list(s.iter_current(type_)):
                     if rv.body is not None:
                         _claim_stored(s, orjson.loads(rv.body))
-    except (FhirError, StoreUnavailable) as exc:  # no writes now (read-only store): next start
+    except (
+        FhirError,
+        StoreUnavailable,
+        TransactionConflict,
+    ) as exc:  # no writes now (read-only store): next start
         log.warning("claims of stored prescriptions not checked: %s", exc)
 
 

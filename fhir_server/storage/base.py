@@ -77,7 +77,15 @@ class VersionConflict(Exception):
 
 
 class StoreUnavailable(Exception):
-    """The backing database cannot be reached."""
+    """The backing database cannot be reached (its message may name hosts: logged, not shown)."""
+
+
+class StoreReadOnly(StoreUnavailable):
+    """The store can serve reads but takes no writes; the message says why and may be shown."""
+
+
+class TransactionConflict(Exception):
+    """A concurrent unit changed what this one had read: nothing was written; retry."""
 
 
 class StoreSession(Protocol):

@@ -47,8 +47,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, PyMongoError
 
-from fhir_server.outcome import FhirError
-from fhir_server.storage.base import StoreUnavailable
+from fhir_server.storage.base import StoreReadOnly, StoreUnavailable
 from fhir_server.storage.mongo_index import HISTORY_INDEXES, RESOURCE_INDEXES
 from fhir_server.storage.mongo_session import MongoSession, unavailable
 from fhir_server.storage.mongo_units import INFLIGHT_INDEXES, clear_dead_units
@@ -140,7 +139,7 @@ class MongoStore:
     def session(self, write: bool = False) -> Iterator[MongoSession]:
         self._prepare()
         if write and not self.transactions:
-            raise FhirError.of(503, "not-supported", STANDALONE.format(where=self.where))
+            raise StoreReadOnly(STANDALONE.format(where=self.where))
         session = MongoSession(self, write)
         ok = False
         try:

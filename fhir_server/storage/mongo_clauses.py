@@ -14,11 +14,11 @@ and keeps each step an index lookup.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from fhir_server.search.dates import format_ms
+from fhir_server.search.page_end import next_prefix, prefix_ranges
 from fhir_server.search.plan import (
     ChainClause,
     Clause,
@@ -60,12 +60,8 @@ def any_of(conds: Sequence[Query]) -> Query:
     return conds[0] if len(conds) == 1 else {"$or": list(conds)}
 
 
-def _next_prefix(value: str) -> str:
-    return value[:-1] + chr(ord(value[-1]) + 1) if value else "\U0010ffff"
-
-
 def _prefix(field: str, value: str) -> Query:
-    return {field: {"$gte": value, "$lt": _next_prefix(value)}}
+    return {field: {"$gte": value, "$lt": next_prefix(value)}}
 
 
 # ---- predicates (conditions on one index element; `f` prefixes the keys) -------------
@@ -101,43 +97,19 @@ def ref_cond(pred: RefPred, f: str = "") -> Query:
     return cond
 
 
-def _approx_margin(pred: RangePred, is_date: bool) -> float:
-    if is_date:
-        return abs(time.time() * 1000 - pred.low) * 0.1
-    return abs(pred.high - pred.low) / 2 + abs(pred.low) * 0.1
+_OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 
 
 def range_cond(
     lo: str, hi: str, pred: RangePred, is_date: bool, value: Callable[[float], Any] = lambda x: x
 ) -> Query:
-    """Spec semantics of prefixes for a stored range [lo, hi] and query range [ql, qh]."""
-    ql, qh = value(pred.low), value(pred.high)
-
-    def within() -> Query:
-        return all_of([{lo: {"$gte": ql}}, {hi: {"$lte": qh}}])
-
-    prefix = pred.prefix
-    if prefix == "eq":
-        return within()
-    if prefix == "ne":
-        return {"$or": [{lo: {"$lt": ql}}, {hi: {"$gt": qh}}]}
-    if prefix == "gt":
-        return {hi: {"$gt": qh}}
-    if prefix == "lt":
-        return {lo: {"$lt": ql}}
-    if prefix == "ge":
-        return {"$or": [{hi: {"$gt": qh}}, within()]}
-    if prefix == "le":
-        return {"$or": [{lo: {"$lt": ql}}, within()]}
-    if prefix == "sa":
-        return {lo: {"$gt": qh}}
-    if prefix == "eb":
-        return {hi: {"$lt": ql}}
-    margin = _approx_margin(pred, is_date)  # ap
-    low, high = pred.low - margin, pred.high + margin
-    if is_date:
-        low, high = int(low), int(high)
-    return all_of([{hi: {"$gte": value(low)}}, {lo: {"$lte": value(high)}}])
+    """`search.page_end.prefix_ranges` on the fields `lo` and `hi`."""
+    fields = {"lo": lo, "hi": hi}
+    alternatives = [
+        all_of([{fields[col]: {_OPS[op]: value(bound)}} for col, op, bound in terms])
+        for terms in prefix_ranges(pred.prefix, pred.low, pred.high, is_date)
+    ]
+    return alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
 
 
 def quantity_cond(pred: RangePred, f: str = "", unit_key: str = "un", with_system: bool = True) -> Query:

@@ -17,17 +17,11 @@ from pymongo.collection import Collection
 
 from fhir_server import definitions
 from fhir_server.search import totals
-from fhir_server.search.dates import MAX_MS, MIN_MS
+from fhir_server.search.page_end import column_directions, finish, keyset_terms, missing_sort_value
 from fhir_server.search.plan import Hit, SearchPlan, SearchResult, SortKey
-from fhir_server.search.totals import bounded_total, exact_total_wanted, free_total
+from fhir_server.search.totals import exact_total_wanted
 from fhir_server.storage.mongo_clauses import ClauseCompiler, Query, all_of
 from fhir_server.storage.mongo_include import includes
-
-_MISSING_LAST: dict[str, tuple[Any, Any]] = {  # (ascending, descending) sentinels
-    "date": (MAX_MS + 1, MIN_MS - 1),
-    "number": (1e308, -1e308),
-    "quantity": (1e308, -1e308),
-}
 
 
 def _types(plan: SearchPlan) -> tuple[str, ...]:
@@ -40,16 +34,15 @@ def _sort_expr(key: SortKey) -> Any:
     if key.kind == "lastUpdated":
         return "$lu"
     field = "sd" if key.descending else "sa"
-    missing = _MISSING_LAST.get(key.kind, ("\U0010ffff", ""))[1 if key.descending else 0]
-    return {"$ifNull": [f"${field}.{key.param}", missing]}
+    return {"$ifNull": [f"${field}.{key.param}", missing_sort_value(key.kind, key.descending)]}
 
 
 def _keyset(cols: Sequence[str], descending: Sequence[bool], key: Sequence[Any]) -> Query:
     """Documents strictly after `key` in the order given by `descending` per column."""
     ors: list[Query] = []
-    for i, col in enumerate(cols):
+    for i, op in keyset_terms(list(descending)):
         cond: Query = {c: key[j] for j, c in enumerate(cols[:i])}
-        cond[col] = {"$lt" if descending[i] else "$gt": key[i]}
+        cond[cols[i]] = {"$lt" if op == "<" else "$gt": key[i]}
         ors.append(cond)
     return {"$or": ors}
 
@@ -72,9 +65,8 @@ class MongoSearch:
         return all_of(conds)
 
     def _page(self, plan: SearchPlan, where: Query) -> list[Hit]:
-        forward = plan.cursor is None or plan.cursor.forward
         cols = [f"s{i}" for i in range(len(plan.sort))] + ["t", "i"]
-        descending = [k.descending != (not forward) for k in plan.sort] + [not forward, not forward]
+        descending = column_directions(plan)
         projection: dict[str, Any] = {"_id": 0, "t": 1, "i": 1, **({} if plan.ids_only else {"b": 1})}
         order = [(c, -1 if d else 1) for c, d in zip(cols, descending, strict=True)]
         if not plan.sort:
@@ -104,25 +96,16 @@ class MongoSearch:
         if exact_total_wanted(plan):
             total = self.resources.count_documents(where, session=self.session)
         rows = self._page(plan, where) if plan.count > 0 else []
-        more = len(rows) > plan.count
-        hits = rows[: plan.count]
-        forward = plan.cursor is None or plan.cursor.forward
-        if not forward:
-            hits.reverse()
-        has_next = more if forward else True
-        has_prev = plan.cursor is not None if forward else more
-        if total is None:
-            total = free_total(plan, len(hits), more)
-        if total is None and plan.total == "auto":
-            counted = self.resources.count_documents(where, limit=totals.TOTAL_CAP + 1, session=self.session)
-            total = bounded_total(plan, counted)
-        included = [] if plan.ids_only else includes(self.resources, self.session, self.compiler, plan, hits)
-        return SearchResult(
-            matches=hits,
-            included=included,
-            total=total,
-            next_key=hits[-1].sort_key if hits and has_next else None,
-            prev_key=hits[0].sort_key if hits and has_prev else None,
+
+        def count_upto() -> int:
+            return self.resources.count_documents(where, limit=totals.TOTAL_CAP + 1, session=self.session)
+
+        return finish(
+            plan,
+            rows,
+            total,
+            count_upto,
+            lambda hits: includes(self.resources, self.session, self.compiler, plan, hits),
         )
 
 

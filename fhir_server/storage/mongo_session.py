@@ -37,13 +37,13 @@ from pymongo.client_session import ClientSession
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 from fhir_server import definitions
-from fhir_server.outcome import FhirError
 from fhir_server.storage.base import (
     HistoryPage,
     HistoryQuery,
     Record,
     ResourceVersion,
     StoreUnavailable,
+    TransactionConflict,
     VersionConflict,
 )
 from fhir_server.storage.mongo_clauses import all_of
@@ -193,8 +193,8 @@ class MongoSession:
                     raise
                 attempt += 1
             except (_Diverged, VersionConflict) as exc:
-                raise FhirError.of(
-                    409, "conflict", "A concurrent transaction changed data this one had read; retry"
+                raise TransactionConflict(
+                    "A concurrent transaction changed data this one had read; retry"
                 ) from exc
 
     def _replay(self) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fhir_server.search.dates import format_ms
+from fhir_server.search.page_end import next_prefix, prefix_ranges
 from fhir_server.search.plan import (
     AnyClause,
     ChainClause,
@@ -73,10 +73,6 @@ def p_expr(scope: Scope, param: str) -> Sql:
     return f"(CASE {scope.alias}.type {whens} END)", args
 
 
-def _next_prefix(value: str) -> str:
-    return value[:-1] + chr(ord(value[-1]) + 1) if value else "\U0010ffff"
-
-
 def _in(column: str, values: Sequence[Any]) -> Sql:
     return f"{column} IN ({', '.join('?' * len(values))})", list(values)
 
@@ -109,7 +105,7 @@ def string_sql(a: str, pred: StringPred) -> Sql:
         return f"{a}.exact = ?", [pred.value]
     if pred.mode == "contains":
         return f"instr({a}.norm, ?) > 0", [pred.value]
-    return f"{a}.norm >= ? AND {a}.norm < ?", [pred.value, _next_prefix(pred.value)]
+    return f"{a}.norm >= ? AND {a}.norm < ?", [pred.value, next_prefix(pred.value)]
 
 
 def ref_sql(a: str, pred: RefPred) -> Sql:
@@ -124,33 +120,14 @@ def ref_sql(a: str, pred: RefPred) -> Sql:
     return sql, args
 
 
-def _approx_margin(pred: RangePred, is_date: bool) -> float:
-    if is_date:
-        return abs(time.time() * 1000 - pred.low) * 0.1
-    return abs(pred.high - pred.low) / 2 + abs(pred.low) * 0.1
-
-
 def range_sql(lo: str, hi: str, pred: RangePred, is_date: bool) -> Sql:
-    """Spec semantics of prefixes for a stored range [lo, hi] and query range [ql, qh]."""
-    ql, qh = pred.low, pred.high
-    within = f"({lo} >= ? AND {hi} <= ?)"
-    table_: dict[str, Sql] = {
-        "eq": (within, [ql, qh]),
-        "ne": (f"NOT {within}", [ql, qh]),
-        "gt": (f"{hi} > ?", [qh]),
-        "lt": (f"{lo} < ?", [ql]),
-        "ge": (f"({hi} > ? OR {within})", [qh, ql, qh]),
-        "le": (f"({lo} < ? OR {within})", [ql, ql, qh]),
-        "sa": (f"{lo} > ?", [qh]),
-        "eb": (f"{hi} < ?", [ql]),
-    }
-    if pred.prefix == "ap":
-        margin = _approx_margin(pred, is_date)
-        low, high = ql - margin, qh + margin
-        if is_date:
-            low, high = int(low), int(high)
-        return f"({hi} >= ? AND {lo} <= ?)", [low, high]
-    return table_[pred.prefix]
+    """`search.page_end.prefix_ranges` on the columns `lo` and `hi`."""
+    columns = {"lo": lo, "hi": hi}
+    alternatives = prefix_ranges(pred.prefix, pred.low, pred.high, is_date)
+    sql = " OR ".join(
+        "(" + " AND ".join(f"{columns[col]} {op} ?" for col, op, _ in terms) + ")" for terms in alternatives
+    )
+    return (f"({sql})" if len(alternatives) > 1 else sql), [b for terms in alternatives for _, _, b in terms]
 
 
 def quantity_sql(a: str, pred: RangePred) -> Sql:
@@ -167,7 +144,7 @@ def quantity_sql(a: str, pred: RangePred) -> Sql:
 def uri_sql(a: str, pred: UriPred) -> Sql:
     if pred.mode == "below":
         value = pred.values[0]
-        return f"{a}.uri >= ? AND {a}.uri < ?", [value, _next_prefix(value)]
+        return f"{a}.uri >= ? AND {a}.uri < ?", [value, next_prefix(value)]
     return _in(f"{a}.uri", pred.values)
 
 

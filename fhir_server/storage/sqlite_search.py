@@ -16,7 +16,7 @@ from typing import Any
 
 from fhir_server import definitions
 from fhir_server.search import totals
-from fhir_server.search.dates import MAX_MS, MIN_MS
+from fhir_server.search.page_end import column_directions, finish, keyset_terms, missing_sort_value
 from fhir_server.search.plan import (
     ChainClause,
     Clause,
@@ -30,7 +30,7 @@ from fhir_server.search.plan import (
     SortKey,
     TokenPred,
 )
-from fhir_server.search.totals import bounded_total, exact_total_wanted, free_total
+from fhir_server.search.totals import exact_total_wanted
 from fhir_server.storage.sqlite_clauses import (
     Scope,
     Sql,
@@ -56,11 +56,6 @@ _SORT_COLUMNS = {
     "quantity": ("lo", "hi"),
     "uri": ("uri", "uri"),
 }
-_MISSING_LAST: dict[str, tuple[Any, Any]] = {  # (ascending, descending) sentinels
-    "date": (MAX_MS + 1, MIN_MS - 1),
-    "number": (1e308, -1e308),
-    "quantity": (1e308, -1e308),
-}
 
 
 def _sort_expr(key: SortKey, scope: Scope) -> Sql:
@@ -70,7 +65,7 @@ def _sort_expr(key: SortKey, scope: Scope) -> Sql:
         return "r.last_updated", []
     asc_col, desc_col = _SORT_COLUMNS[key.kind]
     col, agg = (desc_col, "max") if key.descending else (asc_col, "min")
-    missing = _MISSING_LAST.get(key.kind, ("\U0010ffff", ""))[1 if key.descending else 0]
+    missing = missing_sort_value(key.kind, key.descending)
     pc, args = p_expr(scope, key.param)
     sql = f"coalesce((SELECT {agg}(s.{col}) FROM {by_id(key.kind, 's')} WHERE s.p = {pc} AND s.id = r.id), ?)"
     return sql, [*args, missing]
@@ -282,10 +277,9 @@ def _keyset(n_sort: int, descending: Sequence[bool], key: Sequence[Any]) -> Sql:
     """Rows strictly after `key` in the order given by `descending` (per column s0.., type, id)."""
     cols = [f"s{i}" for i in range(n_sort)] + ["k_type", "k_id"]
     ors, args = [], []
-    for i, col in enumerate(cols):
+    for i, op in keyset_terms(list(descending)):
         eqs = " AND ".join(f"{c} = ?" for c in cols[:i])
-        op = "<" if descending[i] else ">"
-        ors.append(f"({eqs + ' AND ' if eqs else ''}{col} {op} ?)")
+        ors.append(f"({eqs + ' AND ' if eqs else ''}{cols[i]} {op} ?)")
         args.extend([*key[:i], key[i]])
     return " OR ".join(ors), args
 
@@ -300,8 +294,7 @@ def _page_rows(conn: sqlite3.Connection, plan: SearchPlan, where: Sql) -> list[t
         f"SELECT r.type AS k_type, r.id AS k_id, {body} AS body{select_sorts} "
         f"FROM resources r WHERE {where[0]}"
     )
-    forward = plan.cursor is None or plan.cursor.forward
-    descending = [k.descending != (not forward) for k in plan.sort] + [not forward, not forward]
+    descending = column_directions(plan)
     outer_where = ""
     if plan.cursor is not None:
         ks_sql, ks_args = _keyset(len(sorts), descending, plan.cursor.key)
@@ -356,22 +349,10 @@ def execute(conn: sqlite3.Connection, plan: SearchPlan) -> SearchResult:
         rows = []
     if rows is None:
         rows = _page_rows(conn, plan, where)
-    more = len(rows) > plan.count
-    hits = [_hit(r) for r in rows[: plan.count]]
-    forward = plan.cursor is None or plan.cursor.forward
-    if not forward:
-        hits.reverse()
-    has_next = more if forward else True
-    has_prev = plan.cursor is not None if forward else more
-    if total is None:
-        total = free_total(plan, len(hits), more)
-    if total is None and plan.total == "auto":
-        total = bounded_total(plan, _cheap_count(conn, plan, w))
-    included = [] if plan.ids_only else includes(conn, plan, hits)
-    return SearchResult(
-        matches=hits,
-        included=included,
-        total=total,
-        next_key=hits[-1].sort_key if hits and has_next else None,
-        prev_key=hits[0].sort_key if hits and has_prev else None,
+    return finish(
+        plan,
+        [_hit(r) for r in rows],
+        total,
+        lambda: _cheap_count(conn, plan, w),
+        lambda hits: includes(conn, plan, hits),
     )

@@ -21,9 +21,14 @@ from noskhe_test_servers import MONGO_ENV, SecantusServer, free_port, with_datab
 
 from fhir_server.app import create_app
 from fhir_server.config import Settings
-from fhir_server.outcome import FhirError
 from fhir_server.storage import open_store
-from fhir_server.storage.base import HistoryQuery, ResourceVersion, StoreUnavailable
+from fhir_server.storage.base import (
+    HistoryQuery,
+    ResourceVersion,
+    StoreReadOnly,
+    StoreUnavailable,
+    TransactionConflict,
+)
 from fhir_server.storage.mongo import MongoStore
 from fhir_server.storage.mongo_history import history_doc
 from fhir_server.storage.mongo_units import LIFETIME_SECONDS, server_clock
@@ -64,16 +69,16 @@ def test_open_store_selects_mongodb_and_creates_indexes_idempotently(mongo_store
     again.close()
 
 
-def test_a_conflict_that_invalidates_a_read_is_a_409(mongo_store: MongoStore) -> None:
-    """A unit of work whose earlier read went stale cannot be replayed: 409, nothing written."""
-    with pytest.raises(FhirError) as err, mongo_store.session(write=True) as a:
+def test_a_conflict_that_invalidates_a_read_is_a_transaction_conflict(mongo_store: MongoStore) -> None:
+    """A unit of work whose earlier read went stale cannot be replayed: a storage error
+    (the API answers 409), nothing written."""
+    with pytest.raises(TransactionConflict), mongo_store.session(write=True) as a:
         before = a.history(HistoryQuery(type="Patient"))
         with mongo_store.session(write=True) as b:  # commits while `a` is open
             b.put(pv("y", 1), [], None)
         assert a.current("Patient", "y") is None  # a's snapshot predates b
         assert before.total == 0
         a.put(pv("y", 1), [], None)  # write-write conflict; replaying a's history read fails
-    assert err.value.status == 409
     with mongo_store.session() as s:
         assert s.history(HistoryQuery(type="Patient")).total == 1
 
@@ -150,9 +155,9 @@ def test_standalone_server_serves_reads_and_refuses_writes(
         assert "standalone server" in caplog.text and "replica set" in caplog.text
         with store.session() as s:
             assert s.current("Patient", "x") is None
-        with pytest.raises(FhirError) as err, store.session(write=True):
+        with pytest.raises(StoreReadOnly) as err, store.session(write=True):
             pass
-        assert err.value.status == 503 and "replica set" in str(err.value)
+        assert "replica set" in str(err.value)
         client = create_app(Settings(data_dir=tmp_path, auth=False), store=store).test_client()
         r = client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=FHIR_JSON)
         assert r.status_code == 503 and "replica set" in r.get_data(as_text=True)
