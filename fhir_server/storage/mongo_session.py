@@ -83,6 +83,14 @@ def unavailable(exc: PyMongoError) -> StoreUnavailable:
     return StoreUnavailable(f"MongoDB is unreachable: {text}")
 
 
+def _give_up_after(deadline: float, exc: PyMongoError) -> None:
+    """Past the deadline a unit that keeps losing to concurrent ones stops trying."""
+    if time.monotonic() > deadline:
+        raise TransactionConflict(
+            f"Still conflicting with concurrent writes after {RETRY_SECONDS:g} s; nothing was written, retry"
+        ) from exc
+
+
 class _Diverged(Exception):
     """A replayed read returned something else: the unit of work cannot be salvaged."""
 
@@ -128,8 +136,9 @@ class MongoSession:
             except ConnectionFailure as exc:
                 raise unavailable(exc) from exc
             except OperationFailure as exc:
-                if not is_transient(exc) or time.monotonic() > deadline:
+                if not is_transient(exc):
                     raise
+                _give_up_after(deadline, exc)
                 attempt += 1
                 self._restart(attempt, deadline)
 
@@ -164,8 +173,9 @@ class MongoSession:
             except ConnectionFailure as exc:
                 raise unavailable(exc) from exc
             except OperationFailure as exc:
-                if self._client_session is None or not is_transient(exc) or time.monotonic() > deadline:
+                if self._client_session is None or not is_transient(exc):
                     raise
+                _give_up_after(deadline, exc)
                 attempt += 1
                 self._restart(attempt, deadline)
         if self._client_session is not None:
@@ -189,8 +199,9 @@ class MongoSession:
             except ConnectionFailure as exc:
                 raise unavailable(exc) from exc
             except OperationFailure as exc:
-                if not is_transient(exc) or time.monotonic() > deadline:
+                if not is_transient(exc):
                     raise
+                _give_up_after(deadline, exc)
                 attempt += 1
             except (_Diverged, VersionConflict) as exc:
                 raise TransactionConflict(

@@ -21,7 +21,7 @@ from noskhe_test_servers import MONGO_ENV, SecantusServer, free_port, with_datab
 
 from fhir_server.app import create_app
 from fhir_server.config import Settings
-from fhir_server.storage import open_store
+from fhir_server.storage import mongo_session, open_store
 from fhir_server.storage.base import (
     HistoryQuery,
     ResourceVersion,
@@ -225,3 +225,18 @@ def test_history_of_the_old_sequence_keeps_its_order(mongo_uri: str) -> None:
         assert [v.id for v in s.history(HistoryQuery()).versions] == ["new", "p2", "p1"]
     store.client.drop_database(store.db.name)
     store.close()
+
+
+def test_a_unit_that_keeps_losing_gives_up_with_a_transaction_conflict(
+    mongo_store: MongoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the retry deadline the loser raises the storage error the API answers with 409,
+    never the driver's own error (which would be a 500)."""
+    monkeypatch.setattr(mongo_session, "RETRY_SECONDS", 0.3)
+    with mongo_store.session(write=True) as a:
+        a.put(pv("hot", 1), [], None)  # holds the document until a commits
+        with pytest.raises(TransactionConflict), mongo_store.session(write=True) as b:
+            b.put(pv("hot", 1), [], None)
+    with mongo_store.session() as s:
+        found = s.current("Patient", "hot")
+        assert found is not None and found.version == 1
