@@ -6,7 +6,6 @@ history is complete and its search index matches its current version). Both engi
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -22,23 +21,12 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "conformance"))
 
-from noskhe_test_servers import MONGO_ENV, FhirServer, SecantusServer, with_database
+from noskhe_test_servers import FhirServer, with_database
 
 pytestmark = pytest.mark.e2e
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 WRITERS = 8
 MIN_ACKED = 80
-
-
-@pytest.fixture(scope="module")
-def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    configured = os.environ.get(MONGO_ENV)
-    if configured:
-        yield configured
-        return
-    server = SecantusServer(tmp_path_factory.mktemp("secantus") / "data")
-    yield server.uri
-    server.stop()
 
 
 @dataclass

@@ -36,17 +36,6 @@ from fhir_server.storage.mongo_units import LIFETIME_SECONDS, server_clock
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 
 
-@pytest.fixture(scope="module")
-def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    configured = os.environ.get(MONGO_ENV)
-    if configured:
-        yield configured
-        return
-    server = SecantusServer(tmp_path_factory.mktemp("secantus") / "data")
-    yield server.uri
-    server.stop()
-
-
 @pytest.fixture
 def mongo_store(mongo_uri: str) -> Iterator[MongoStore]:
     store = MongoStore(with_database(mongo_uri, f"noskhe_m_{uuid.uuid4().hex[:12]}"))
