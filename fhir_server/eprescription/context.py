@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from fhir_server.eprescription import items
 from fhir_server.eprescription.rules_engine import RuleContext
 from fhir_server.eprescription.stamps import patient_items
-from fhir_server.eprescription.store_access import cached, find, read, read_shared
+from fhir_server.eprescription.store_access import cached, find, lookup, read_shared
 from fhir_server.outcome import FhirError
 from fhir_server.storage.base import StoreSession
 
@@ -28,7 +28,7 @@ def specialties(repo: Repository, s: StoreSession, requester: str | None) -> fro
         return None
     type_, _, id_ = requester.partition("/")
     if type_ == "PractitionerRole":
-        roles = [r for r in [read(s, "PractitionerRole", id_)] if r]
+        roles = [r for r in [lookup(s, "PractitionerRole", id_)] if r]
     elif type_ == "Practitioner":
         roles = find(repo, s, "PractitionerRole", [("practitioner", requester)], 20)
     else:

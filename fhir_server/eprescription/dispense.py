@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from fhir_server import authorization
 from fhir_server.eprescription import items
 from fhir_server.eprescription.policy import Policy
-from fhir_server.eprescription.store_access import find, read, read_with_version, system_update
+from fhir_server.eprescription.store_access import find, lookup, read, read_with_version, system_update
 from fhir_server.outcome import FhirError, Issue, information
 from fhir_server.storage.base import StoreSession
 
@@ -221,7 +221,7 @@ def _acting_pharmacy(repo: Repository, s: StoreSession, record: dict[str, Any]) 
         return
     type_, _, id_ = user.partition("/")
     if type_ == "PractitionerRole":
-        roles = [r for r in [read(s, "PractitionerRole", id_)] if r]
+        roles = [r for r in [lookup(s, "PractitionerRole", id_)] if r]
     elif type_ == "Practitioner":
         roles = find(repo, s, "PractitionerRole", [("practitioner", user)], 50)
     else:

@@ -22,7 +22,7 @@ from joserfc.jwk import ECKey, RSAKey
 
 from fhir_server.eprescription import items
 from fhir_server.eprescription.canonical import canonical
-from fhir_server.eprescription.store_access import read
+from fhir_server.eprescription.store_access import lookup
 from fhir_server.storage.base import StoreSession
 
 JOSE = "application/jose"
@@ -116,7 +116,7 @@ def _verifies(compact: str, jwk: dict[str, Any], alg: str) -> bool:
 
 
 def practitioner_keys(s: StoreSession, practitioner_ref: str | None) -> list[dict[str, Any]]:
-    practitioner = read(s, "Practitioner", items.ref_id({"reference": practitioner_ref}, "Practitioner"))
+    practitioner = lookup(s, "Practitioner", items.ref_id({"reference": practitioner_ref}, "Practitioner"))
     found = []
     for ext in (practitioner or {}).get("extension") or []:
         if ext.get("url") == EXT_KEY and ext.get("valueString"):
@@ -132,7 +132,7 @@ def signer_of(s: StoreSession, requester: str | None) -> str | None:
     if requester and requester.startswith("Practitioner/"):
         return requester
     if requester and requester.startswith("PractitionerRole/"):
-        role = read(s, "PractitionerRole", requester.split("/", 1)[1])
+        role = lookup(s, "PractitionerRole", requester.split("/", 1)[1])
         ref = ((role or {}).get("practitioner") or {}).get("reference")
         return str(ref) if ref else None
     return None

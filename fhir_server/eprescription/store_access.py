@@ -35,6 +35,13 @@ def memo(s: StoreSession) -> dict[str, Any]:
         return {}
 
 
+def lookup(s: StoreSession, type_: str, id_: str | None) -> dict[str, Any] | None:
+    """A resource the workflow reads only as input (a prescriber's role, a visit, a
+    coverage, the patient's record): read without claiming it (`StoreSession.peek`),
+    so units that share such input never collide on it."""
+    return _body(s.peek(type_, id_)) if id_ else None
+
+
 def read(s: StoreSession, type_: str, id_: str | None) -> dict[str, Any] | None:
     if not id_:
         return None
@@ -103,12 +110,12 @@ def cached(s: StoreSession, key: tuple[Any, ...], load: Callable[[], Any], stamp
 
 
 def read_shared(s: StoreSession, type_: str, id_: str | None) -> dict[str, Any] | None:
-    """`read`, once per session (what was read ahead, when its version is still current)."""
+    """`lookup`, once per session (what was read ahead, when its version is still current)."""
 
     def load() -> dict[str, Any] | None:
         if not id_:
             return None
-        rv = s.current(type_, id_)
+        rv = s.peek(type_, id_)
         for ahead in memo(s).get("ahead", ()):
             hit = ahead.reads.get((type_, id_))
             if hit is not None and hit[0] == _version(rv):

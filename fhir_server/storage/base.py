@@ -92,6 +92,13 @@ class StoreSession(Protocol):
     def current(self, type_: str, id_: str) -> ResourceVersion | None:
         """Latest version, including a delete marker (deleted=True, body None)."""
 
+    def peek(self, type_: str, id_: str) -> ResourceVersion | None:
+        """`current()` without claiming the resource in a write unit: for what the unit reads
+        only as input and whose writers never read what the unit writes (a patient's
+        record, a visit, a coverage, a prescriber's roles), so that units reading the same
+        input share no document. SQLite: the same as `current()`."""
+        ...
+
     def version(self, type_: str, id_: str, version: int) -> ResourceVersion | None: ...
 
     def put(self, rv: ResourceVersion, index: Sequence[Any], expected_version: int | None) -> ResourceVersion:

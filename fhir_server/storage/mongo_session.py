@@ -221,6 +221,10 @@ class MongoSession:
         result: ResourceVersion | None = self._run(fn, type_, id_)
         return result
 
+    def peek(self, type_: str, id_: str) -> ResourceVersion | None:
+        result: ResourceVersion | None = self._run(self._read_current, type_, id_)
+        return result
+
     def _read_current(self, type_: str, id_: str) -> ResourceVersion | None:
         doc = self.resources.find_one(
             {"_id": key_of(type_, id_)}, _CURRENT_FIELDS, session=self._client_session

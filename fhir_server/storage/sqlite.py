@@ -100,6 +100,9 @@ class SQLiteSession:
         ).fetchone()
         return _row_to_version(row) if row else None
 
+    def peek(self, type_: str, id_: str) -> ResourceVersion | None:
+        return self.current(type_, id_)
+
     def version(self, type_: str, id_: str, version: int) -> ResourceVersion | None:
         row = self.conn.execute(
             f"SELECT {_COLUMNS} FROM history WHERE type = ? AND id = ? AND version = ?",

@@ -87,6 +87,8 @@ def test_prescribing_for_two_patients_shares_no_document(api: FlaskClient, ledge
     print("prescribing for a patient writes:", *sorted(one), sep="\n  ")
     assert one and two and not one & two
     assert {"stamps/patient-items|pat-1"} <= one  # the claim on the patient its rules read
+    inputs = ("resources/Patient/", "resources/Encounter/", "resources/Coverage/", "resources/Practitioner")
+    assert not any(d.startswith(inputs) for d in one | two)  # read as input, not claimed
     for written in (one, two):  # what made every unit collide before
         assert not any(d.startswith(("counters/", "locks/search:")) for d in written)
 
