@@ -74,15 +74,15 @@ def prescription_of(dispense: dict[str, Any]) -> str | None:
 
 def pharmacy_of(record: dict[str, Any]) -> str | None:
     for performer in record.get("performer") or []:
-        ref = str((performer.get("actor") or {}).get("reference") or "")
-        if ref.startswith("Organization/"):
+        ref = (performer.get("actor") or {}).get("reference")
+        if isinstance(ref, str) and ref.startswith("Organization/"):
             return ref
     return None
 
 
 def within_window(recorded: str, now: datetime, days: int) -> bool:
     """True while `now` is at most `days` days after the instant `recorded`."""
-    start = datetime.fromisoformat(recorded.replace("Z", "+00:00"))
+    start = datetime.fromisoformat(recorded)  # Python 3.11 reads the Z of an instant
     return now <= start + timedelta(days=days)
 
 

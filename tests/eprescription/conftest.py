@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -93,3 +94,46 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_url: str | N
 def api(make_app: Any) -> Api:
     """Unsigned prescriptions accepted (active at once): most tests are not about signing."""
     return make_app(accept_unsigned=True)[1]  # type: ignore[no-any-return]
+
+
+class Pharmacist:
+    """A pharmacist's client: bearer token of a user working at one pharmacy."""
+
+    def __init__(self, app: Flask, practitioner: str) -> None:
+        from tests.authorization.conftest import mint  # that conftest imports this one
+
+        token = mint(app, "user/MedicationDispense.cruds user/MedicationRequest.rs", fhir_user=practitioner)
+        self.client = app.test_client()
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def send(
+        self, method: str, path: str, body: Any = None, content_type: str = "application/fhir+json"
+    ) -> Any:
+        data = None if body is None else orjson.dumps(body)
+        headers = {**self.headers, "Content-Type": content_type}
+        return self.client.open("/fhir/" + path, method=method, data=data, headers=headers)
+
+    def post(self, path: str, body: Any, status: int) -> Any:
+        response = self.send("POST", path, body)
+        assert response.status_code == status, response.get_data(as_text=True)
+        return response.get_json()
+
+    def get(self, path: str) -> Any:
+        return self.send("GET", path).get_json()
+
+
+@pytest.fixture
+def pharmacy(make_app: Any, tmp_path: Path, store_url: str | None) -> tuple[Api, Flask]:
+    """The open app (to set up) and a secured app on the same store; two pharmacists, one
+    at each pharmacy (their PractitionerRoles)."""
+    _, api = make_app(accept_unsigned=True)
+    for n in (1, 2):
+        api.put(f"Practitioner/ph-{n}", {"resourceType": "Practitioner", "id": f"ph-{n}"}, None)
+        role = {
+            "resourceType": "PractitionerRole",
+            "id": f"ph-{n}-role",
+            "practitioner": {"reference": f"Practitioner/ph-{n}"},
+            "organization": {"reference": f"Organization/pharmacy-{n}"},
+        }
+        api.put(f"PractitionerRole/ph-{n}-role", role, None)
+    return api, create_app(Settings(data_dir=tmp_path, store_url=store_url))

@@ -11,61 +11,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from flask import Flask
 
-from fhir_server.app import create_app
-from fhir_server.config import Settings
 from fhir_server.eprescription.config import DEFAULT_POLICY
 from fhir_server.eprescription.dispense import within_window
-from tests.authorization.conftest import mint
-from tests.eprescription.conftest import BOTH_STORES, Api
+from tests.eprescription.conftest import BOTH_STORES, Api, Pharmacist
 from tests.eprescription.cycle_helpers import dispense, drug, prescriptions, submission, take_back
 
 FHIR = {"Content-Type": "application/fhir+json"}
 DISPENSED = "http://noskhe.ir/fhir/StructureDefinition/dispensed-quantity"
-
-
-class Pharmacist:
-    """A pharmacist's client: bearer token of a user working at one pharmacy."""
-
-    def __init__(self, app: Flask, practitioner: str) -> None:
-        token = mint(app, "user/MedicationDispense.cruds user/MedicationRequest.rs", fhir_user=practitioner)
-        self.client = app.test_client()
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    def send(
-        self, method: str, path: str, body: Any = None, content_type: str = "application/fhir+json"
-    ) -> Any:
-        data = None if body is None else orjson.dumps(body)
-        headers = {**self.headers, "Content-Type": content_type}
-        return self.client.open("/fhir/" + path, method=method, data=data, headers=headers)
-
-    def post(self, path: str, body: Any, status: int) -> Any:
-        response = self.send("POST", path, body)
-        assert response.status_code == status, response.get_data(as_text=True)
-        return response.get_json()
-
-    def get(self, path: str) -> Any:
-        return self.send("GET", path).get_json()
-
-
-@pytest.fixture
-def pharmacy(make_app: Any, tmp_path: Path, store_url: str | None) -> tuple[Api, Flask]:
-    """The open app (to set up) and a secured app on the same store; two pharmacists, one
-    at each pharmacy (their PractitionerRoles)."""
-    _, api = make_app(accept_unsigned=True)
-    for n in (1, 2):
-        api.put(f"Practitioner/ph-{n}", {"resourceType": "Practitioner", "id": f"ph-{n}"}, None)
-        role = {
-            "resourceType": "PractitionerRole",
-            "id": f"ph-{n}-role",
-            "practitioner": {"reference": f"Practitioner/ph-{n}"},
-            "organization": {"reference": f"Organization/pharmacy-{n}"},
-        }
-        api.put(f"PractitionerRole/ph-{n}-role", role, None)
-    return api, create_app(Settings(data_dir=tmp_path, store_url=store_url))
 
 
 def one_drug(api: Api, qty: float = 20) -> dict[str, Any]:

@@ -4,13 +4,18 @@ running total and the item as they were)."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from fhir_server.eprescription import dispense as dispensing
-from tests.eprescription.conftest import BOTH_STORES, Api
+from fhir_server.eprescription.config import DEFAULT_POLICY
+from tests.eprescription.conftest import BOTH_STORES, Api, Pharmacist
 from tests.eprescription.cycle_helpers import (
     dispense,
     drug,
@@ -22,6 +27,7 @@ from tests.eprescription.cycle_helpers import (
 
 DISPENSED = "http://noskhe.ir/fhir/StructureDefinition/dispensed-quantity"
 EXPIRY = "http://noskhe.ir/fhir/StructureDefinition/prescription-expiry"
+SHARES = "http://noskhe.ir/fhir/StructureDefinition/cost-shares"
 
 
 def one_drug(api: Api, qty: float = 20, code: str = "00077") -> dict[str, Any]:
@@ -44,6 +50,12 @@ def state(api: Api, mr: dict[str, Any]) -> tuple[str, float, int]:
     total = next((e["valueDecimal"] for e in stored.get("extension", []) if e["url"] == DISPENSED), 0)
     records = api.get(f"MedicationDispense?prescription={mr['id']}&_summary=count")["total"]
     return stored["status"], total, records
+
+
+def with_field(resource: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """`resource` with `key` set to `value`, or without it when `value` is None."""
+    changed = {k: v for k, v in resource.items() if k != key}
+    return changed if value is None else {**changed, key: value}
 
 
 class Today:
@@ -83,12 +95,7 @@ def test_dispense_for_another_patient(api: Api) -> None:
     mr = one_drug(api)
     api.put("Patient/pat-2", {"resourceType": "Patient", "id": "pat-2"}, None)
     for subject in ({"reference": "Patient/pat-2"}, None):
-        record = dispense(mr, 5)
-        if subject is None:
-            del record["subject"]
-        else:
-            record["subject"] = subject
-        outcome = api.post("MedicationDispense", record, 422)
+        outcome = api.post("MedicationDispense", with_field(dispense(mr, 5), "subject", subject), 422)
         text = refused(outcome, "business-rule", "MedicationDispense.subject")
         assert text == "The dispense's subject is not the prescription's patient"
     assert state(api, mr) == ("active", 0, 0)
@@ -114,12 +121,7 @@ def test_moving_a_dispense_to_another_prescription(api: Api) -> None:
 @pytest.mark.parametrize("quantity", [None, {"unit": "capsule"}, {"value": 0}, {"value": -5}, {"value": 0.0}])
 def test_dispense_without_a_positive_quantity(api: Api, quantity: dict[str, Any] | None) -> None:
     mr = one_drug(api)
-    record = dispense(mr, 1)
-    if quantity is None:
-        del record["quantity"]
-    else:
-        record["quantity"] = quantity
-    outcome = api.post("MedicationDispense", record, 422)
+    outcome = api.post("MedicationDispense", with_field(dispense(mr, 1), "quantity", quantity), 422)
     text = refused(outcome, "business-rule", "MedicationDispense.quantity")
     assert text == "A dispensing record has a positive quantity"
     assert state(api, mr) == ("active", 0, 0)
@@ -174,6 +176,149 @@ def test_the_rest_of_a_stopped_item_is_not_dispensed(api: Api) -> None:
     text = refused(api.post("MedicationDispense", dispense(mr, 5), 409), "business-rule")
     assert text == "The prescription is stopped: it cannot be dispensed"
     assert state(api, mr) == ("stopped", 5, 1)
+
+
+@BOTH_STORES
+def test_dispensing_what_is_not_open(make_app: Any) -> None:
+    _, api = make_app(accept_unsigned=False)
+    draft = one_drug(api)
+    text = refused(api.post("MedicationDispense", dispense(draft, 5), 409), "business-rule")
+    assert text == "The prescription is not signed yet (draft): it cannot be dispensed"
+    assert state(api, draft) == ("draft", 0, 0)
+
+
+@BOTH_STORES
+def test_dispensing_a_completed_or_held_item(api: Api) -> None:
+    done, held = one_drug(api), one_drug(api, code="90043", qty=10)
+    api.post("MedicationDispense", dispense(done, 20))
+    text = refused(api.post("MedicationDispense", dispense(done, 1), 409), "business-rule")
+    assert text == "Everything on this prescription was already dispensed"
+    current = api.get(f"MedicationRequest/{held['id']}")
+    api.put(f"MedicationRequest/{held['id']}", {**current, "status": "on-hold"})
+    text = refused(api.post("MedicationDispense", dispense(held, 1), 409), "business-rule")
+    assert text == "The prescription is on-hold: it cannot be dispensed"
+    assert state(api, done) == ("completed", 20, 1) and state(api, held) == ("on-hold", 0, 0)
+
+
+@BOTH_STORES
+def test_unrecorded_substitution(api: Api) -> None:
+    mr = one_drug(api)
+    outcome = api.post("MedicationDispense", dispense(mr, 5, code="00076"), 422)
+    assert refused(outcome, "business-rule", "MedicationDispense.substitution") == (
+        "The dispensed drug differs from the prescribed one: "
+        "record substitution.wasSubstituted and its reason"
+    )
+    assert state(api, mr) == ("active", 0, 0)
+
+
+@BOTH_STORES
+def test_a_record_never_changes_and_says_what_to_do(api: Api) -> None:
+    mr = one_drug(api)
+    given = api.post("MedicationDispense", dispense(mr, 5))
+    text = refused(
+        api.put(f"MedicationDispense/{given['id']}", {**given, "quantity": {"value": 1}}, 409),
+        "business-rule",
+    )
+    assert text == (
+        "A dispensing record never changes; record a return or correction (a new MedicationDispense "
+        "typed from http://noskhe.ir/fhir/CodeSystem/dispense-type) instead"
+    )
+    assert state(api, mr) == ("active", 5, 1)
+
+
+@BOTH_STORES
+def test_the_answer_tells_what_remains(api: Api) -> None:
+    mr = one_drug(api)
+    outcome = api.post("MedicationDispense", dispense(mr, 5), 201, Prefer="return=OperationOutcome")
+    information = [i for i in outcome["issue"] if i["severity"] == "information"]
+    assert information == [
+        {"severity": "information", "code": "informational", "diagnostics": "Dispensed 5 of 20; 15 remain"}
+    ]
+
+
+@BOTH_STORES
+def test_the_prescriptions_shares_replace_any_the_pharmacy_sends(api: Api) -> None:
+    mr = one_drug(api)
+    prescribed = next(e for e in mr["extension"] if e["url"] == SHARES)
+    forged = {"url": SHARES, "extension": [{"url": "insurer", "valueDecimal": 100}]}
+    own = {"url": "http://pharmacy.example/fhir/StructureDefinition/shift", "valueString": "night"}
+    given = api.post("MedicationDispense", {**dispense(mr, 5), "extension": [own, forged]})
+    assert [e for e in given["extension"] if e["url"] == SHARES] == [prescribed]
+    assert own in given["extension"]
+
+
+# ---- returns and corrections ----------------------------------------------------------
+
+
+@BOTH_STORES
+def test_taking_back_up_to_what_was_given(api: Api) -> None:
+    mr = one_drug(api)
+    given = api.post("MedicationDispense", dispense(mr, 20))
+    api.post("MedicationDispense", take_back(given, 5))
+    text = refused(api.post("MedicationDispense", take_back(given, 16), 409), "business-rule")
+    assert text == f"Only 15 of MedicationDispense/{given['id']} can still be taken back; 16 was asked"
+    api.post("MedicationDispense", take_back(given, 15, "correction"))  # exactly what is left
+    assert state(api, mr) == ("active", 0, 3)  # all of it came back: nothing counts, open again
+    refused(api.post("MedicationDispense", take_back(given, 1), 409), "business-rule")
+
+
+@BOTH_STORES
+def test_only_the_dispensing_pharmacy_takes_back(api: Api) -> None:
+    mr = one_drug(api)
+    given = api.post("MedicationDispense", dispense(mr, 20))
+    outcome = api.post("MedicationDispense", take_back(given, 5, pharmacy="pharmacy-2"), 422)
+    text = refused(outcome, "business-rule", "MedicationDispense.performer")
+    assert text == "Only the pharmacy that dispensed (Organization/pharmacy-1) may record a return of it"
+    assert state(api, mr) == ("completed", 20, 1)
+
+
+@BOTH_STORES
+def test_a_kind_the_policy_does_not_allow(
+    make_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = tmp_path / "policy"
+    shutil.copytree(DEFAULT_POLICY, policy)
+    rules = json.loads((policy / "dispensing.json").read_text())
+    del rules["correction"]
+    (policy / "dispensing.json").write_text(json.dumps(rules))
+    monkeypatch.setenv("NOSKHE_POLICY", str(policy))
+    _, api = make_app(accept_unsigned=True)
+    mr = one_drug(api)
+    given = api.post("MedicationDispense", dispense(mr, 20))
+    text = refused(api.post("MedicationDispense", take_back(given, 5, "correction"), 422), "business-rule")
+    assert text.startswith("A correction is accepted within 0 day(s) of the dispense; ")
+    assert state(api, mr) == ("completed", 20, 1)
+
+
+# ---- the acting pharmacist ------------------------------------------------------------
+
+
+@BOTH_STORES
+@pytest.mark.parametrize("user", ["Practitioner/ph-1", "PractitionerRole/ph-1-role"])
+def test_a_pharmacist_records_for_their_own_pharmacy(pharmacy: tuple[Api, Flask], user: str) -> None:
+    api, secured = pharmacy
+    pharmacist = Pharmacist(secured, user)
+    mr = one_drug(api)
+    pharmacist.post("MedicationDispense", dispense(mr, 5, "pharmacy-1"), 201)
+    outcome = pharmacist.post("MedicationDispense", dispense(mr, 5, "pharmacy-2"), 403)
+    text = refused(outcome, "forbidden", "MedicationDispense.performer")
+    assert text == f"{user} does not work at Organization/pharmacy-2: record dispensing for your own pharmacy"
+    nameless = with_field(dispense(mr, 5), "performer", None)
+    text = refused(
+        pharmacist.post("MedicationDispense", nameless, 403), "forbidden", "MedicationDispense.performer"
+    )
+    assert text == f"{user} does not work at the pharmacy named: record dispensing for your own pharmacy"
+    assert state(api, mr) == ("active", 5, 1)
+
+
+@BOTH_STORES
+@pytest.mark.parametrize("user", ["PractitionerRole/unknown-role", "Patient/pat-1", "Practitioner/ph-9"])
+def test_someone_without_a_pharmacy_records_nothing(pharmacy: tuple[Api, Flask], user: str) -> None:
+    api, secured = pharmacy
+    mr = one_drug(api)
+    outcome = Pharmacist(secured, user).post("MedicationDispense", dispense(mr, 5, "pharmacy-1"), 403)
+    refused(outcome, "forbidden", "MedicationDispense.performer")
+    assert state(api, mr) == ("active", 0, 0)
 
 
 # ---- prescribing ----------------------------------------------------------------------
