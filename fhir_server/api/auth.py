@@ -22,6 +22,7 @@ from smart_auth.scopes import AccessContext, Decision, permission_for
 
 OPEN_PATHS = (
     "/fhir/metadata",
+    "/fhir/openapi.json",
     "/fhir/.well-known/smart-configuration",
     "/fhir/.well-known/openid-configuration",
 )

@@ -3,13 +3,15 @@ TerminologyCapabilities at /metadata?mode=terminology."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
+import orjson
 from flask import current_app
 
 from fhir_server import search
 from fhir_server.api.context import ctx
+from fhir_server.openapi import openapi_document
 from fhir_server.operations import REGISTRY, Operation
 from fhir_server.patch import PATCH_FORMATS
 from fhir_server.repository.server_records import server_written
@@ -29,6 +31,21 @@ TYPE_INTERACTIONS = [
     "create",
     "search-type",
 ]
+
+
+def openapi_json(base_url: str, only: frozenset[str] | None = None) -> bytes:
+    """The OpenAPI document of what the CapabilityStatement says (`only`: about these
+    types), with the SMART security schemes when authorization is on."""
+    smart = current_app.extensions.get("smart_auth")
+    auth_on = bool(current_app.config.get("NOSKHE_AUTH_ENABLED"))
+    config = smart.smart_configuration(base_url) if smart is not None and auth_on else None
+    return _openapi(base_url, ctx().resource_types, orjson.dumps(config), only)
+
+
+@lru_cache(maxsize=16)  # any selection may be asked for: keep a few
+def _openapi(base_url: str, types: frozenset[str], smart: bytes, only: frozenset[str] | None) -> bytes:
+    # made once per base URL, security and selection (all types: 1.4 MB, about a second)
+    return orjson.dumps(openapi_document(_build(base_url, types), base_url, orjson.loads(smart), only))
 
 
 def capability_statement(base_url: str) -> dict[str, Any]:

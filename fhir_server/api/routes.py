@@ -10,7 +10,7 @@ from fhir_server import patch as patches
 from fhir_server import search
 from fhir_server.api.bulk import register_bulk_routes
 from fhir_server.api.bundle import process_bundle
-from fhir_server.api.capability import capability_statement, terminology_capabilities
+from fhir_server.api.capability import capability_statement, openapi_json, terminology_capabilities
 from fhir_server.api.context import base_url, check_type, ctx, query_pairs
 from fhir_server.api.history import history_bundle
 from fhir_server.api.http import (
@@ -87,6 +87,19 @@ def metadata() -> Response:
     if mode not in ("full", "normative"):
         raise FhirError.of(400, "invalid", "mode is full, normative or terminology")
     return fhir_response(capability_statement(base_url()))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 document (public, like /metadata: it describes, it holds no data);
+    `_type=Patient,MedicationRequest` keeps the part about those types."""
+    only = None
+    if "_type" in request.args:
+        only = frozenset(t for t in request.args["_type"].split(",") if t)
+        unknown = sorted(only - ctx().resource_types) or ([] if only else [""])
+        if unknown:
+            raise FhirError.of(400, "invalid", f"_type names no resource type: {unknown[0]!r}")
+    return Response(openapi_json(base_url(), only), content_type="application/json")
 
 
 @bp.route("/metadata", methods=["POST", "PUT", "PATCH", "DELETE"])

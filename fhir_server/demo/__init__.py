@@ -28,6 +28,10 @@ DEMO_PASSWORD = "Noskhe-Demo-1405"
 SAMPLE_CLIENT = "noskhe-sample"
 SAMPLE_APP_PATH = "/apps/sample/index.html"
 SAMPLE_SCOPE = "openid fhirUser profile launch launch/patient online_access patient/*.rs user/*.rs"
+# The documentation page's "Try it out" (/docs, Swagger UI): a public client, PKCE S256
+DOCS_CLIENT = "noskhe-docs"
+DOCS_PATH = "/docs/oauth2-redirect.html"
+DOCS_SCOPE = "openid fhirUser user/*.cruds"
 # username -> (role, fhirUser, display)
 DEMO_USERS: dict[str, tuple[str, str | None, str]] = {
     "dr.ahmadi": ("prescriber", "Practitioner/dr-ahmadi", "دکتر مریم احمدی"),
@@ -90,14 +94,15 @@ def seed(data_dir: Path, store_url: str | None, fhir_base: str) -> Seeded:
     return Seeded(count, prescription)
 
 
-def sample_redirect_uris(fhir_base: str) -> list[str]:
-    """Where the sample app lives for a base URL (on loopback, as 127.0.0.1 and as localhost)."""
+def sample_redirect_uris(fhir_base: str, path: str = SAMPLE_APP_PATH) -> list[str]:
+    """Where the sample app (or another page) lives for a base URL (on loopback, as
+    127.0.0.1 and as localhost)."""
     parts = urlsplit(fhir_base)
     hosts = [parts.netloc]
     if parts.hostname in ("127.0.0.1", "localhost"):
         port = f":{parts.port}" if parts.port else ""
         hosts = [f"127.0.0.1{port}", f"localhost{port}"]
-    return [urlunsplit((parts.scheme, host, SAMPLE_APP_PATH, "", "")) for host in hosts]
+    return [urlunsplit((parts.scheme, host, path, "", "")) for host in hosts]
 
 
 def _demo_accounts(data_dir: Path, store_url: str | None, fhir_base: str) -> None:
@@ -106,16 +111,20 @@ def _demo_accounts(data_dir: Path, store_url: str | None, fhir_base: str) -> Non
 
     auth = open_auth_store(data_dir, store_url)
     try:
-        existing = auth.get_client(SAMPLE_CLIENT)
-        redirects = sample_redirect_uris(fhir_base)
-        known = list(existing["redirect_uris"]) if existing else []
-        add_client(
-            auth,
-            SAMPLE_CLIENT,
-            redirect_uris=[*known, *(r for r in redirects if r not in known)],
-            scope=SAMPLE_SCOPE,
-            name="برنامهٔ نمونهٔ نسخه (Noskhe sample app)",
-        )
+        for client, path, scope, name in (
+            (SAMPLE_CLIENT, SAMPLE_APP_PATH, SAMPLE_SCOPE, "برنامهٔ نمونهٔ نسخه (Noskhe sample app)"),
+            (DOCS_CLIENT, DOCS_PATH, DOCS_SCOPE, "مستندات API نسخه (Noskhe API docs)"),
+        ):
+            existing = auth.get_client(client)
+            redirects = sample_redirect_uris(fhir_base, path)
+            known = list(existing["redirect_uris"]) if existing else []
+            add_client(
+                auth,
+                client,
+                redirect_uris=[*known, *(r for r in redirects if r not in known)],
+                scope=scope,
+                name=name,
+            )
         for username, (role, fhir_user, display) in DEMO_USERS.items():
             if auth.find_user(username) is None:
                 add_user(auth, username, DEMO_PASSWORD, role, fhir_user=fhir_user, display=display)
