@@ -2,16 +2,17 @@
 
 Three `fhir-server serve` processes with different data directories and ports share one
 MongoDB database; requests are spread across them. A token issued by one works on the
-others and one revocation ends it everywhere; sign-in lock-outs count across machines;
-30 dispenses at once against 20 allowed, spread over the three, give exactly 20; a
-SearchParameter posted through one works on the others after the documented step
-(`fhir-server reindex`, then a reload of each server); a CodeSystem imported through one
-is known to the others at once; an idempotent retry sent to another machine gets the
-first answer. One worker per server keeps it lean.
-"""
+others and one revocation ends it everywhere; sign-in lock-outs and one-time-code attempts
+count across machines; 30 dispenses at once against 20 allowed, spread over the three,
+give exactly 20; a SearchParameter posted through one works on the others after the
+documented step (`fhir-server reindex`, then a reload of each server); a terminology
+import through one is in effect on the others at once; an idempotent retry sent to another
+machine gets the first answer. One worker per server keeps it lean."""
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import time
 import uuid
@@ -19,26 +20,40 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from fhir_server.cli import main
 from smart_auth.dev_tokens import mint
+from smart_auth.sms import OUTBOX_FILE
 from smart_auth.store import open_auth_store
 from tests.conftest import FHIR_JSON, RunningServer
 from tests.e2e.smart_tokens import Site
 from tests.e2e.test_prescription_cycle_e2e import APP_SCOPES, PASSWORD, REDIRECT, USERS, load, sign_in, staff
 from tests.eprescription.cycle_helpers import dispense, drug, people, prescriptions, submission
+from tests.html_forms import form_with
 from tests.smart_auth.auth_testkit import Browser, auth_params, authorize_url, pkce
 from tests.storage.conformance.noskhe_test_servers import with_database
 
 pytestmark = pytest.mark.e2e
+NATIONAL_CODE = "http://noskhe.ir/fhir/sid/national-code"
+ORGANIZATION_TYPE = "http://noskhe.ir/fhir/CodeSystem/organization-type"
+ENROL_NC, ENROL_MOBILE = "0018243460", "09127654321"
+
+
+def outbox(data: Path) -> list[dict[str, str]]:
+    path = data / OUTBOX_FILE
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [json.loads(line) for line in lines]
 
 
 @dataclass
 class Cluster:
     servers: list[RunningServer]
+    dirs: list[Path]
     store: str
     loader: Path
     admin: dict[str, str]
@@ -57,7 +72,7 @@ class Cluster:
 def cluster(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> Iterator[Cluster]:
     store = with_database(mongo_uri, f"noskhe_three_{uuid.uuid4().hex[:10]}")
     loader = tmp_path_factory.mktemp("loader")
-    load(loader, store, [*people(), *staff()])
+    load(loader, store, [*people(), *staff(), *enrolling_doctor()])
     cli = ["--data", str(loader), "--store", store]
     assert (
         main(
@@ -88,14 +103,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, mongo_uri: str) -> Iterato
     admin = {**FHIR_JSON, "Authorization": f"Bearer {mint(auth, 'root', 'user/*.cruds')[0]}"}
     auth.close()
     servers: list[RunningServer] = []
+    dirs = [tmp_path_factory.mktemp(f"machine-{n}") for n in range(3)]
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NOSKHE_ACCEPT_UNSIGNED", "1")
         try:
-            for n in range(3):
-                servers.append(
-                    RunningServer(tmp_path_factory.mktemp(f"machine-{n}"), "--store", store, workers=1)
-                )
-            yield Cluster(servers, store, loader, admin, {})
+            for data in dirs:
+                servers.append(RunningServer(data, "--store", store, workers=1))
+            yield Cluster(servers, dirs, store, loader, admin, {})
         finally:
             for srv in servers:
                 srv.stop()
@@ -136,6 +150,57 @@ def test_sign_in_failures_count_across_machines(cluster: Cluster) -> None:
     _, challenge = pkce()
     page = browser.open(authorize_url(site, auth_params(site, challenge, client_id="app")))  # type: ignore[arg-type]
     assert browser.sign_in(page, "dr.locked", PASSWORD).status_code == 429  # even the right one waits
+
+
+def enrolling_doctor() -> list[dict[str, Any]]:
+    """A prescriber who has no account yet: found by national code and mobile at enrolment."""
+    doctor = {
+        "resourceType": "Practitioner",
+        "id": "dr-new",
+        "identifier": [{"system": NATIONAL_CODE, "value": ENROL_NC}],
+        "name": [{"text": "دکتر نوید نو"}],
+        "telecom": [{"system": "phone", "value": ENROL_MOBILE, "use": "mobile"}],
+    }
+    role = {
+        "resourceType": "PractitionerRole",
+        "id": "dr-new-at-clinic-1",
+        "practitioner": {"reference": "Practitioner/dr-new"},
+        "organization": {"reference": "Organization/clinic-1", "display": "درمانگاه امید"},
+        "code": [{"coding": [{"system": ORGANIZATION_TYPE, "code": "clinic"}]}],
+    }
+    return [doctor, role]
+
+
+def test_one_time_code_attempts_count_across_machines(cluster: Cluster) -> None:
+    """The code is sent by machine 0; five wrong codes typed on 1, 2, 0, 1, 2 void it, so
+    the right code then fails on every machine."""
+    http = requests.Session()  # one browser: cookies for 127.0.0.1 go to every port
+    first = cluster.servers[0]
+    page = http.get(f"http://127.0.0.1:{first.port}/auth/enrol", timeout=30)
+    form = form_with(page.text, "national_code")
+    page = http.post(
+        form.target(page.url),
+        data=form.data(form.buttons[0], national_code=ENROL_NC, mobile=ENROL_MOBILE),
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert page.status_code == 200, page.text[:300]
+    sent = [m for m in outbox(cluster.dirs[0]) if m["to"] == ENROL_MOBILE]
+    found = re.search(r"\d{6}", sent[-1]["text"])
+    assert found
+    code = found.group(0)
+    wrong = "999999" if code != "999999" else "888888"
+    form = form_with(page.text, "code")
+    path = urlsplit(form.target(page.url)).path
+
+    def typed(n: int, value: str) -> int:
+        srv = cluster.servers[n % 3]
+        url = f"http://127.0.0.1:{srv.port}{path}"
+        data = form.data(form.buttons[0], code=value)
+        return http.post(url, data=data, allow_redirects=False, timeout=30).status_code
+
+    assert [typed(n, wrong) for n in range(1, 6)] == [400, 400, 400, 400, 429]
+    assert [typed(n, code) for n in range(3)] == [429, 429, 429]
 
 
 def test_thirty_dispenses_at_once_against_twenty_allowed_give_twenty(cluster: Cluster) -> None:
@@ -184,30 +249,41 @@ def test_an_idempotent_retry_on_another_machine_gets_the_first_answer(cluster: C
     assert prescriptions(again.json())[0]["id"] == prescriptions(first.json())[0]["id"]
 
 
-def test_a_code_system_imported_through_one_is_known_to_the_others(cluster: Cluster) -> None:
+def test_a_terminology_import_through_one_is_in_effect_on_the_others(cluster: Cluster) -> None:
+    """$terminology-import on one machine; the others answer from the new version at once."""
     system = f"http://example.org/fhir/CodeSystem/three-{uuid.uuid4().hex[:6]}"
-    code_system = {
-        "resourceType": "CodeSystem",
-        "url": system,
-        "version": "1",
-        "status": "active",
-        "content": "complete",
-        "concept": [{"code": "x1", "display": "Three machines"}],
-    }
-    admin = cluster.admin
-    created = requests.post(
-        f"{cluster.servers[1].base}/CodeSystem", json=code_system, headers=admin, timeout=30
-    )
-    assert created.status_code == 201, created.text
-    for srv in (cluster.servers[0], cluster.servers[2]):
+
+    def code_system(version: str, display: str) -> dict[str, Any]:
+        concept = [{"code": "x1", "display": display}]
+        return {
+            "resourceType": "CodeSystem",
+            "url": system,
+            "version": version,
+            "status": "active",
+            "content": "complete",
+            "concept": concept,
+        }
+
+    def imported(srv: RunningServer, body: dict[str, Any]) -> None:
+        url = f"{srv.base}/$terminology-import"
+        answer = requests.post(url, json=body, headers=cluster.admin, timeout=60)
+        assert answer.status_code == 200, answer.text
+
+    def display(srv: RunningServer) -> Any:
         found = requests.get(
             f"{srv.base}/CodeSystem/$lookup",
             params={"system": system, "code": "x1"},
-            headers=admin,
+            headers=cluster.admin,
             timeout=30,
         )
         assert found.status_code == 200, found.text
-        assert any(p.get("valueString") == "Three machines" for p in found.json()["parameter"])
+        return next(p.get("valueString") for p in found.json()["parameter"] if p["name"] == "display")
+
+    first, second, third = cluster.servers
+    imported(second, code_system("1", "Three machines"))
+    assert [display(srv) for srv in (first, third)] == ["Three machines"] * 2
+    imported(first, code_system("2", "Three machines, one server"))
+    assert [display(srv) for srv in (second, third)] == ["Three machines, one server"] * 2
 
 
 def test_a_search_parameter_posted_through_one_works_on_all_after_reindex_and_reload(
