@@ -5,7 +5,9 @@ write ndjson parts, checkpointing after each part so that another worker can res
 Every page is read in keyset order (type, id) from the cursor saved in the checkpoint;
 resources changed after the job's transactionTime are left out (`_lastUpdated=le`), so an
 export running while writes continue is the data as of that instant, minus what changed
-since. Memory holds one page at a time.
+since. Reading starts once the store's settled instant has passed the transactionTime: no
+version stamped at or before it can commit later, so the next export `_since` it misses
+nothing (`Store.settled_instant`). Memory holds one page at a time.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ Checkpoint = Callable[[Job], Job]  # saves the job (renewing the lease); raises 
 def run_export(job: Job, store: Store, repo: Repository, files: FileArea, checkpoint: Checkpoint) -> Job:
     """Run (or resume) an export job to its end; returns it done."""
     types: list[str] = job.params["types"]
+    while store.settled_instant() < job.transaction_time:  # about STAMP_WINDOW_SECONDS
+        time.sleep(0.1)
     with authorization.acting_as(access_from(job.access)):
         while job.progress.get("type_index", 0) < len(types):
             index = job.progress.get("type_index", 0)

@@ -9,6 +9,7 @@ runs them (`fhir_server.authorization`); the server's own work runs `as_system()
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,15 @@ from fhir_server.repository.meta import new_id, now_instant, stamp
 from fhir_server.repository.rules import Prefetching, WriteRule
 from fhir_server.repository.server_records import check_writable
 from fhir_server.search.plan import SearchPlan, SearchResult
-from fhir_server.storage.base import HistoryPage, HistoryQuery, ResourceVersion, StoreSession, VersionConflict
+from fhir_server.storage.base import (
+    STAMP_WINDOW_SECONDS,
+    HistoryPage,
+    HistoryQuery,
+    ResourceVersion,
+    StoreSession,
+    VersionConflict,
+    instant,
+)
 
 if TYPE_CHECKING:
     from fhir_server.conformance.shipped import ShippedConformance
@@ -435,6 +444,9 @@ class Repository:
         warnings: Sequence[Issue],
         previous: dict[str, Any] | None = None,
     ) -> WriteResult:
+        if rv.last_updated < instant(time.time() - STAMP_WINDOW_SECONDS):  # see Store.settled_instant
+            stored = stamp(stored, rv.id, rv.version, now_instant())
+            rv = replace(rv, last_updated=stored["meta"]["lastUpdated"], body=orjson.dumps(stored))
         try:
             written = s.put(rv, index, expected)
         except VersionConflict as exc:

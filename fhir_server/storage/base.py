@@ -11,6 +11,14 @@ one store compare as strings; they come from no shared counter (SQLite: its sing
 writer's row id; MongoDB: the write unit's start time, a random tie-breaker and a count,
 see `mongo_units`), so no document is touched by every write. Because a unit may commit
 after a later-positioned one, readers never go past `StoreSession.watermark()`.
+
+**Settled instants.** `last_updated` is taken before a version reaches its store (the
+Repository stamps a resource before its write session), so a version stamped before an
+instant may still commit after a reader passed that instant. A version reaches the store
+within STAMP_WINDOW_SECONDS of its stamp (the Repository re-stamps one that took longer),
+which lets each engine name an instant after which nothing stamped at or before it can
+still commit: `Store.settled_instant()`, used where `last_updated` bounds an increment
+(bulk export's transactionTime and `_since`).
 """
 
 from __future__ import annotations
@@ -18,7 +26,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
+
+STAMP_WINDOW_SECONDS = 0.5  # from a version's last_updated to its write in the store, at most
+
+
+def instant(seconds: float) -> str:
+    """A Unix time as a FHIR instant in UTC, millisecond precision (rounded down)."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +200,13 @@ class StoreSession(Protocol):
 
 class Store(Protocol):
     def session(self, write: bool = False) -> AbstractContextManager[StoreSession]: ...
+
+    def settled_instant(self) -> str:
+        """An instant T such that every version with `last_updated` <= T is committed and
+        seen by sessions begun after this returns, and none stamped <= T can commit any
+        more (given versions reach the store within STAMP_WINDOW_SECONDS of their stamp).
+        It trails the clock by about that window, more while an earlier unit is open."""
+        ...
 
     def ping(self) -> bool: ...
 

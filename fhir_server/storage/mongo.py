@@ -50,7 +50,7 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 from fhir_server.storage.base import StoreReadOnly, StoreUnavailable
 from fhir_server.storage.mongo_index import HISTORY_INDEXES, RESOURCE_INDEXES
 from fhir_server.storage.mongo_session import MongoSession, unavailable
-from fhir_server.storage.mongo_units import INFLIGHT_INDEXES, clear_dead_units
+from fhir_server.storage.mongo_units import INFLIGHT_INDEXES, clear_dead_units, settled_instant
 
 log = logging.getLogger("noskhe.storage")
 
@@ -151,6 +151,13 @@ class MongoStore:
             raise unavailable(exc) from exc
         finally:
             session.end(ok)
+
+    def settled_instant(self) -> str:
+        self._prepare()
+        try:
+            return settled_instant(self.db)
+        except ConnectionFailure as exc:
+            raise unavailable(exc) from exc
 
     def ping(self) -> bool:
         try:

@@ -19,6 +19,13 @@ One clock: on a replica set both clock readings come from the primary. On a shar
 cluster `hello` answers from the mongos and `s` from the primary shard: allow for their
 skew with NOSKHE_MONGO_CLOCK_SKEW_MS (the watermark moves back by as much).
 
+The settled instant (`Store.settled_instant`, for readers bounded by `last_updated`) is
+the watermark less STAMP_WINDOW_SECONDS and CLOCK_MARGIN_SECONDS. A version stamped at L
+<= that instant reached its store by L + the window (the Repository re-stamps it
+otherwise) on its machine's clock, so its unit registered before the watermark unless the
+machine's clock and the time to register are off by more than the margin: a unit
+registered before the watermark has ended, so the version is committed (or never will be).
+
 A crashed writer's registration is ignored after LIFETIME_SECONDS; a unit still open by
 then cannot commit any more (see `Unit.check_alive`), so ignoring it is safe. Sooner than
 that, a process starting on the same host removes the registrations of its host's
@@ -38,11 +45,12 @@ from typing import Any
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.database import Database
 
-from fhir_server.storage.base import StoreUnavailable
+from fhir_server.storage.base import STAMP_WINDOW_SECONDS, StoreUnavailable, instant
 
 LIFETIME_SECONDS = 120.0  # > the longest a unit retries (mongo_session.RETRY_SECONDS, twice)
 COMMIT_MARGIN_SECONDS = 15.0
 INFLIGHT_INDEXES = [("s", ASCENDING)]
+CLOCK_MARGIN_SECONDS = 0.5  # a Noskhe machine's clock against the primary's, plus registering
 
 
 def clock_skew() -> timedelta:
@@ -119,6 +127,12 @@ def watermark(db: Database[Any]) -> str:
     )
     mark = min(now, oldest["s"]) if oldest else now
     return f"{_ms(mark - clock_skew()):012x}"
+
+
+def settled_instant(db: Database[Any]) -> str:
+    """See the module's description."""
+    mark = int(watermark(db)[:12], 16) / 1000
+    return instant(mark - STAMP_WINDOW_SECONDS - CLOCK_MARGIN_SECONDS)
 
 
 def clear_dead_units(db: Database[Any]) -> int:

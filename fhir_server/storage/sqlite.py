@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,12 +21,14 @@ from typing import Any
 
 from fhir_server.storage import sqlite_index
 from fhir_server.storage.base import (
+    STAMP_WINDOW_SECONDS,
     HistoryPage,
     HistoryQuery,
     Record,
     ResourceVersion,
     StoreUnavailable,
     VersionConflict,
+    instant,
 )
 from fhir_server.storage.sqlite_writer import Checkpointer, GroupWriter
 
@@ -335,6 +338,13 @@ class SQLiteStore:
             yield SQLiteSession(conn)
         finally:
             conn.execute("ROLLBACK")  # a read transaction: nothing to keep
+
+    def settled_instant(self) -> str:
+        """A unit that reached the writer before `now` is committed once this (empty) unit
+        is; one reaching it later was stamped at most the window before it."""
+        with self.session(write=True):
+            now = time.time()
+        return instant(now - STAMP_WINDOW_SECONDS)
 
     def checkpoint(self) -> None:
         """One round of the background checkpointer, now (tests, tools)."""

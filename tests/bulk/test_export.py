@@ -176,6 +176,9 @@ def test_export_while_writes_continue_is_the_data_as_of_the_transaction_time(
     assert before <= set(ids)
     assert all(p["meta"]["lastUpdated"] <= manifest["transactionTime"] for p in exported)
     assert written  # writes really went on
+    since = manifest["transactionTime"]  # the next increment misses nothing written meanwhile
+    later = download(client, poll(client, kick_off(client, f"$export?_type=Patient&_since={since}")))
+    assert set(ids) | {p["id"] for p in later.get("Patient", [])} >= before | set(written)
 
 
 class WorkerKilled(BaseException):

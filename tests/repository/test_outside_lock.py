@@ -5,14 +5,19 @@ group-commit writer has a unit open."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from flask.testing import FlaskClient
 
+from fhir_server import authorization
 from fhir_server.app import create_app
 from fhir_server.config import Settings
+from fhir_server.repository import resources
+from fhir_server.storage.base import instant
 from fhir_server.storage.sqlite import SQLiteStore
 from tests.conftest import FHIR_JSON
 
@@ -100,3 +105,25 @@ def test_a_conditional_transaction_is_done_in_the_session(watched: tuple[FlaskCl
     }
     assert client.post("/fhir", json=bundle, headers=FHIR_JSON).status_code == 200
     assert seen == ["validate:free", "validate:locked", "index:locked"]  # the Bundle, then the entry
+
+
+def test_a_create_written_long_after_it_was_stamped_is_stamped_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stamped outside the lock, a version may wait; one that waited past the stamp window
+    gets the time of its write (Store.settled_instant relies on it)."""
+    ctx = create_app(Settings(data_dir=tmp_path, auth=False)).extensions["noskhe"]
+    long_ago = "2026-01-01T00:00:00.000Z"
+    with authorization.as_system():
+        monkeypatch.setattr(resources, "now_instant", lambda: long_ago)
+        prepared = ctx.repo.prepare_create("Patient", {"resourceType": "Patient", "gender": "male"})
+        monkeypatch.undo()
+        assert prepared is not None and prepared.last_updated == long_ago
+        before = instant(time.time())
+        with ctx.store.session(write=True) as s:
+            written = ctx.repo.create(s, "Patient", None, prepared=prepared).version
+        with ctx.store.session() as s:
+            stored = s.current("Patient", prepared.id)
+    assert stored is not None and stored.body is not None
+    assert before <= written.last_updated == stored.last_updated
+    assert orjson.loads(stored.body)["meta"]["lastUpdated"] == stored.last_updated

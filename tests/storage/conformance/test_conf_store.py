@@ -4,13 +4,21 @@ bulk reads and index replacement, the same on every engine."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from conformance_helpers import ids, patient, version, write
 from conftest import StoreFactory
 
 from fhir_server.search import extract_index
-from fhir_server.storage.base import HistoryQuery, Record, Store, VersionConflict
+from fhir_server.storage.base import (
+    STAMP_WINDOW_SECONDS,
+    HistoryQuery,
+    Record,
+    Store,
+    VersionConflict,
+    instant,
+)
 
 
 def test_put_and_read_versions(store: Store) -> None:
@@ -315,6 +323,35 @@ def test_a_version_that_commits_late_never_joins_pages_already_served(store: Sto
         fresh = r.history(HistoryQuery(type="Patient"))
     assert [v.id for v in page2.versions] == ["old0"] and page2.next_cursor is None
     assert [v.id for v in fresh.versions] == ["late", "old2", "old1", "old0"]
+
+
+def test_nothing_stamped_by_the_settled_instant_commits_after_it(store: Store) -> None:
+    """A unit holds a version stamped now while another thread takes the settled instant:
+    SQLite waits for the unit, MongoDB answers an instant before its stamp; either way a
+    reader bounded by the instant (bulk export) cannot miss the version for good."""
+    stamped = instant(time.time())
+    held, took = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with store.session(write=True) as s:
+            s.put(version("late", 1, at=stamped), [], None)
+            held.set()
+            took.wait(2)  # SQLite: the settled instant waits for this unit meanwhile
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert held.wait(10)
+    timer = threading.Timer(0.5, took.set)
+    timer.start()
+    settled = store.settled_instant()
+    with store.session() as r:
+        seen = r.current("Patient", "late") is not None
+    thread.join()
+    timer.join()
+    assert seen or stamped > settled, (stamped, settled)
+    assert settled < instant(time.time() - STAMP_WINDOW_SECONDS / 2)  # it trails the clock
+    with store.session() as r:
+        assert r.current("Patient", "late") is not None
 
 
 def test_increments_between_watermarks_have_no_gaps_or_repeats(store: Store) -> None:
