@@ -1,7 +1,7 @@
 # ruff: noqa: E501
 """MongoDB beside SQLite (not a test): the search benchmark's queries and the REST benchmark.
 
-    .venv/bin/python bench/mongo_bench.py [--patients 2000] [--duration 5] [--mongo-uri URI]
+    .venv/bin/python bench/mongo_bench.py [--patients 2000] [--duration 5] [--mongo-uri URI] [--skip-search|--skip-rest]
     .venv/bin/python bench/mongo_bench.py --contention [--writers 8] [--units 240] [--mongo-uri URI]
 
 `--contention` runs only `mongo_contention.py`: K concurrent prescribers on distinct
@@ -120,16 +120,17 @@ def search_half(mongo_uri: str, n: int) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _server_class(store_url: str | None) -> type[rest_bench.Server]:
-    class StoreServer(rest_bench.Server):
-        """rest_bench's server, on the given store URL."""
+def _server_factory(store_url: str | None) -> Any:
+    """rest_bench's Noskhe server, on the given store URL."""
+    original = rest_bench.noskhe_server
 
-        def __init__(self, workers: int, threads: int, workdir: Path) -> None:
-            super().__init__(workers, threads, workdir)
-            if store_url:
-                self.cmd += ["--store", store_url]
+    def on_store(http_server: str, workers: int, threads: int, workdir: Path) -> rest_bench.Server:
+        server = original(http_server, workers, threads, workdir)
+        if store_url:
+            server.cmd += ["--store", store_url]
+        return server
 
-    return StoreServer
+    return on_store
 
 
 def rest_half(mongo_uri: str, args: argparse.Namespace) -> list[tuple[str, str, str]]:
@@ -140,21 +141,22 @@ def rest_half(mongo_uri: str, args: argparse.Namespace) -> list[tuple[str, str, 
         return []
     rb_args = rest_bench.parse_args(["--duration", str(args.duration), "--scenarios", "read,create,update"])
     runs: dict[str, dict[str, Any]] = {}
-    original = rest_bench.Server
+    original = rest_bench.noskhe_server
     try:
         for engine, url in (
             ("sqlite", None),
             ("mongodb", with_database(mongo_uri, f"noskhe_rest_{uuid.uuid4().hex[:8]}")),
         ):
-            rest_bench.Server = _server_class(url)  # type: ignore[misc]
+            rest_bench.noskhe_server = _server_factory(url)
             workdir = Path(tempfile.mkdtemp(prefix=f"mongo-bench-{engine}-"))
             try:
-                runs[engine] = rest_bench.bench_once(wrk, rb_args, args.threads, workdir)["scenarios"]
+                run = rest_bench.bench_once(wrk, rb_args, rest_bench.SHIPPED_SERVER, args.threads, workdir)
+                runs[engine] = run["scenarios"]
             except Exception as exc:  # report what was measured, and why the rest was not
                 print(f"REST on {engine} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
                 runs[engine] = {s: {"error": f"{type(exc).__name__}"} for s in ("read", "create", "update")}
     finally:
-        rest_bench.Server = original  # type: ignore[misc]
+        rest_bench.noskhe_server = original
     rows = []
     for scenario in runs["sqlite"]:
         cells = []
@@ -163,8 +165,10 @@ def rest_half(mongo_uri: str, args: argparse.Namespace) -> list[tuple[str, str, 
             if "error" in r:
                 cells.append(f"not measured ({r['error']})")
                 continue
+            cpu = r.get("cpu_ms_per_request")
             cells.append(
-                f"{r.get('requests_per_s', 0):,.0f} req/s, p50 {r.get('p50_ms', 0):.1f} / p99 {r.get('p99_ms', 0):.1f} ms, errors {r.get('errors', 0)}"
+                f"{r.get('requests_per_s', 0):,.0f} req/s (floor ratio {r.get('floor_ratio') or 0:.3f}), "
+                f"{cpu if cpu is not None else '-'} CPU ms/req, p50 {r.get('p50_ms', 0):.1f} / p99 {r.get('p99_ms', 0):.1f} ms, errors {r.get('errors', 0)}"
             )
         rows.append((f"REST {scenario} (rest_bench, 2 workers x {args.threads} threads)", cells[0], cells[1]))
     return rows
@@ -177,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     p.add_argument("--mongo-uri", default=None)
     p.add_argument("--skip-rest", action="store_true")
+    p.add_argument("--skip-search", action="store_true")
     p.add_argument("--contention", action="store_true", help="only the contention benchmark")
     p.add_argument("--writers", type=int, default=8, help="contention: concurrent prescribers")
     p.add_argument("--units", type=int, default=240, help="contention: prescriptions per case")
@@ -196,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.stop()
         return 0
     try:
-        rows = search_half(uri, args.patients)
+        rows = [] if args.skip_search else search_half(uri, args.patients)
         for name, a, b in rows:
             print(f"search: {name}: {a} | {b}", file=sys.stderr, flush=True)
         if not args.skip_rest:
