@@ -3,6 +3,10 @@
 Pages are anchored on the versions' positions (`_cursor`), below the store's visibility
 watermark: a version written after the first page was served never shifts later pages,
 unlike offset paging, and none that commits late appears among pages already served.
+
+The first page's `Bundle.meta.lastUpdated` is the store's settled instant taken before
+reading (`Store.settled_instant`): every version stamped at or before it is in that
+history, so a poller that sends it back as `_since` misses nothing that committed late.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from fhir_server.storage.base import HistoryQuery, ResourceVersion, is_position
 
 def history_bundle(type_: str | None, id_: str | None) -> dict[str, Any]:
     query = _history_query(type_, id_)
+    settled = ctx().store.settled_instant() if query.before is None else None
     with ctx().store.session() as s:
         page = ctx().repo.history(s, query)
     path = "/".join(p for p in (base_url(), type_, id_, "_history") if p)
@@ -29,6 +34,8 @@ def history_bundle(type_: str | None, id_: str | None) -> dict[str, Any]:
     if page.next_cursor is not None:
         links.append({"relation": "next", "url": _page_url(path, page.next_cursor)})
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "history"}
+    if settled is not None:
+        bundle["meta"] = {"lastUpdated": settled}
     if page.total is not None:  # none for a narrowed history: it would count what is not shown
         bundle["total"] = page.total
     return {**bundle, "link": links, "entry": [_history_entry(rv) for rv in page.versions]}

@@ -5,10 +5,12 @@ concurrent writers."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from conformance_helpers import NC
 from flask import Flask
@@ -16,7 +18,7 @@ from flask.testing import FlaskClient
 
 from fhir_server.app import create_app
 from fhir_server.config import Settings
-from fhir_server.storage.base import Store
+from fhir_server.storage.base import ResourceVersion, Store, instant
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 
@@ -40,6 +42,40 @@ def pat(code: str | None = None, **extra: Any) -> dict[str, Any]:
 
 def code() -> str:
     return str(uuid.uuid4().int)[:10]
+
+
+def test_a_poller_sending_back_the_history_time_as_since_misses_nothing(
+    client: FlaskClient, store: Store
+) -> None:
+    """A write unit holds a version stamped now while the history is read: the first
+    page's meta.lastUpdated, sent back as `_since`, brings the version once it committed."""
+    pid = client.post("/fhir/Patient", json=pat(code()), headers=FHIR_JSON).get_json()["id"]
+    stamped = instant(time.time())
+    meta = {"versionId": "1", "lastUpdated": stamped}
+    body = orjson.dumps({"resourceType": "Patient", "id": "late", "meta": meta})
+    held, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with store.session(write=True) as s:
+            s.put(ResourceVersion("Patient", "late", 1, stamped, False, body), [], None)
+            held.set()
+            release.wait(5)  # SQLite: the history waits for this unit meanwhile
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert held.wait(10)
+    timer = threading.Timer(0.5, release.set)
+    timer.start()
+    first = client.get("/fhir/Patient/_history").get_json()
+    thread.join()
+    timer.join()
+    seen = {e["resource"]["id"] for e in first["entry"]}
+    assert pid in seen
+    polled = client.get("/fhir/Patient/_history", query_string={"_since": first["meta"]["lastUpdated"]})
+    assert "late" in seen | {e["resource"]["id"] for e in polled.get_json().get("entry", [])}
+    paged = client.get("/fhir/Patient/_history?_count=1").get_json()
+    following = next(link["url"] for link in paged["link"] if link["relation"] == "next")
+    assert "meta" in paged and "meta" not in client.get("/fhir/" + following.split("/fhir/", 1)[1]).get_json()
 
 
 def history_total(client: FlaskClient, path: str = "") -> int:
