@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp_data = sub.add_parser("import", help="import ndjson files (as $import does), with a progress bar")
     _add_store_args(imp_data)
     imp_data.add_argument("paths", type=Path, nargs="+", help="ndjson files or folders holding them")
+    imp_data.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes validating lines (default: one per core from 5,000 lines on; 0 or 1: this process)",
+    )
 
     term = sub.add_parser("terminology", help="terminology registry sync")
     term_sub = term.add_subparsers(dest="terminology_command", required=True)
@@ -91,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import":
         from fhir_server.bulk import cli as bulk_cli
 
-        return bulk_cli.run(settings, args.paths)
+        return bulk_cli.run(settings, args.paths, args.workers)
     if args.command == "terminology":
         return _terminology_import(settings, args.file)
     return 2

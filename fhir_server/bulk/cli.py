@@ -1,17 +1,22 @@
 """`fhir-server import FILES_OR_DIR...`: ndjson files into the store, as `$import` does
 (through the Repository as the system, validation on, workflow rules off), with a
-progress bar. Errors are printed, one line per refused resource."""
+progress bar. Errors are printed, one line per refused resource. From 5,000 lines on,
+lines are validated in one worker process per core (`--workers`)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import terminology
+from fhir_server.bulk.import_workers import import_repository, process_preparer
 from fhir_server.bulk.imports import Counts, Importer, Line, Problem, file_lines
 from fhir_server.config import Settings
+
+PARALLEL_FROM = 5_000  # lines: below, starting worker processes costs more than it saves
 
 
 def ndjson_files(paths: list[Path]) -> list[Path]:
@@ -27,10 +32,7 @@ def ndjson_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def run(settings: Settings, paths: list[Path]) -> int:
-    from fhir_server.app import build_repository
-    from fhir_server.operations.terminology_support import register_stored
-    from fhir_server.search.custom import load_custom_search_parameters
+def run(settings: Settings, paths: list[Path], workers: int | None = None) -> int:
     from fhir_server.storage import open_store
 
     try:
@@ -39,12 +41,13 @@ def run(settings: Settings, paths: list[Path]) -> int:
         print(f"fhir-server: no such file or folder: {exc}", file=sys.stderr)
         return 2
     store = open_store(settings.data_dir, settings.store_url)
-    try:
-        load_custom_search_parameters(store)
-        svc = terminology.shipped_service()
-        register_stored(store, svc)
-        importer = Importer(store, build_repository(settings, svc))
+    with contextlib.ExitStack() as stack:
+        stack.callback(store.close)
         total = sum(_count_lines(f) for f in files)
+        if workers is None:
+            workers = (os.cpu_count() or 1) if total >= PARALLEL_FROM else 0
+        preparer = stack.enter_context(process_preparer(settings, workers)) if workers > 1 else None
+        importer = Importer(store, import_repository(settings, store), preparer)
         bar = _Bar(total)
         counts = Counts()
         for path in files:
@@ -54,8 +57,6 @@ def run(settings: Settings, paths: list[Path]) -> int:
             for type_, n in done.by_type.items():
                 counts.by_type[type_] = counts.by_type.get(type_, 0) + n
         bar.finish()
-    finally:
-        store.close()
     kinds = ", ".join(f"{n} {t}" for t, n in sorted(counts.by_type.items())) or "nothing"
     print(f"imported {kinds} from {len(files)} file(s); {counts.errors} refused")
     return 1 if counts.errors else 0

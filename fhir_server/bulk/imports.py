@@ -57,11 +57,19 @@ class Problem:
     issues: list[Issue]
 
 
+# What preparing a line gave: the line, the resource and its prepared update; a Problem;
+# or None for a blank line.
+Prepared = tuple[Line, dict[str, Any], PreparedUpdate] | Problem | None
+# Prepares lines in order (in this process, or in worker processes: bulk/parallel.py).
+Preparer = Callable[[Iterable[Line], str | None], Iterator[Prepared]]
+
+
 class Importer:
     """Writes ndjson lines through the Repository as the system."""
 
-    def __init__(self, store: Store, repo: Repository) -> None:
+    def __init__(self, store: Store, repo: Repository, preparer: Preparer | None = None) -> None:
         self.store, self.repo = store, repo
+        self.preparer = preparer or self._prepare
 
     def run(
         self, lines: Iterable[Line], expected_type: str | None, problems: Callable[[Problem], None]
@@ -69,23 +77,22 @@ class Importer:
         counts = Counts()
         batch: list[tuple[Line, dict[str, Any], PreparedUpdate]] = []
         with authorization.as_system():
-            for line in lines:
+            for prepared in self.preparer(lines, expected_type):
                 counts.lines += 1
-                try:
-                    resource = self._parse(line, expected_type)
-                    if resource is None:
-                        continue
-                    prepared = self.repo.prepare_update(resource["resourceType"], resource["id"], resource)
-                except FhirError as exc:
-                    problems(Problem(line.number, exc.issues))
+                if isinstance(prepared, Problem):
+                    problems(prepared)
                     counts.errors += 1
-                    continue
-                batch.append((line, resource, prepared))
+                elif prepared is not None:
+                    batch.append(prepared)
                 if len(batch) >= BATCH:
                     self._write(batch, counts, problems)
                     batch = []
             self._write(batch, counts, problems)
         return counts
+
+    def _prepare(self, lines: Iterable[Line], expected_type: str | None) -> Iterator[Prepared]:
+        for line in lines:
+            yield prepare_line(self.repo, line, expected_type)
 
     @staticmethod
     def _parse(line: Line, expected_type: str | None) -> dict[str, Any] | None:
@@ -138,6 +145,18 @@ class Importer:
         for _, resource, _ in batch:
             counts.written += 1
             counts.by_type[resource["resourceType"]] = counts.by_type.get(resource["resourceType"], 0) + 1
+
+
+def prepare_line(repo: Repository, line: Line, expected_type: str | None) -> Prepared:
+    """Parse and check one line as the system (validation and index entries, no store)."""
+    try:
+        resource = Importer._parse(line, expected_type)
+        if resource is None:
+            return None
+        with authorization.as_system():
+            return line, resource, repo.prepare_update(resource["resourceType"], resource["id"], resource)
+    except FhirError as exc:
+        return Problem(line.number, exc.issues)
 
 
 def file_lines(path: Path) -> Iterator[Line]:

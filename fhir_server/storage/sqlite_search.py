@@ -255,7 +255,7 @@ def _walk_page(conn: sqlite3.Connection, plan: SearchPlan) -> list[tuple[Any, ..
         args.extend(cargs)
     after = str(plan.cursor.key[-1]) if plan.cursor is not None else ""
     sql = (
-        "SELECT w.type, w.id FROM (SELECT type, id, deleted FROM resources "
+        "SELECT w.type, w.id FROM (SELECT type, id, deleted, last_updated FROM resources "
         "WHERE type = ? AND id > ? ORDER BY type, id LIMIT ?) w "
         f"WHERE w.deleted = 0 AND {' AND '.join(conds)} LIMIT ?"
     )

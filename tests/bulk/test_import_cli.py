@@ -7,11 +7,16 @@ from pathlib import Path
 import orjson
 import pytest
 
+from fhir_server.app import create_app
 from fhir_server.cli import main
+from fhir_server.config import Settings
 from fhir_server.storage import open_store
 
 
-def test_import_folder_with_progress_and_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("workers", [[], ["--workers", "2"]], ids=["in-process", "two-workers"])
+def test_import_folder_with_progress_and_refusals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: list[str]
+) -> None:
     folder = tmp_path / "export"
     (folder / "nested").mkdir(parents=True)
     patients = [{"resourceType": "Patient", "id": f"p{n}", "gender": "female"} for n in range(3)]
@@ -23,7 +28,7 @@ def test_import_folder_with_progress_and_refusals(tmp_path: Path, capsys: pytest
         orjson.dumps(obs) + b"\n" + orjson.dumps(bad) + b"\n"
     )
     data = tmp_path / "data"
-    assert main(["import", "--data", str(data), str(folder)]) == 1  # one line refused
+    assert main(["import", "--data", str(data), *workers, str(folder)]) == 1  # one line refused
     out = capsys.readouterr()
     assert "imported 1 Observation, 3 Patient from 2 file(s); 1 refused" in out.out
     assert "import [" in out.err and "Observation.ndjson:2:" in out.err
@@ -32,5 +37,9 @@ def test_import_folder_with_progress_and_refusals(tmp_path: Path, capsys: pytest
         assert {s.current("Patient", f"p{n}") is not None for n in range(3)} == {True}
         assert s.current("Observation", "o1") is not None and s.current("Observation", "o2") is None
     store.close()
+    # the index entries (made by the workers with --workers) answer searches
+    client = create_app(Settings(data_dir=data, auth=False)).test_client()
+    found = client.get("/fhir/Observation?subject=Patient/p1&_total=accurate").get_json()
+    assert found["total"] == 1 and found["entry"][0]["resource"]["id"] == "o1"
     assert main(["import", "--data", str(data), str(folder / "Patient.ndjson")]) == 0  # again: nothing new
     assert main(["import", "--data", str(data), str(tmp_path / "missing")]) == 2

@@ -6,7 +6,11 @@ visit; the tracking code reaches the patient's SMS outbox; one pharmacy finds th
 prescription by national code and dispenses two drugs fully and one partly, a second
 pharmacy the rest; a lab fulfils the test; the patient reads the history and the
 printout; the AuditEvents show every step. A rule violation and an uninsured patient
-behave as specified. Each step is a test, run in order on one server (module scope).
+behave as specified. Then what a Python integrator does: a registry's backend service
+written with PyJWT (RS384 and ES384 assertions) gets tokens, an insurer's gateway files a
+claim and its response, every e-prescription type the server returns parses with
+fhir.resources (R4B models), and a Bulk Data export with the PyJWT token parses line by
+line. Each step is a test, run in order on one server (module scope).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from fhir_server.cli import main
 from fhir_server.config import Settings
 from tests.conftest import FHIR_JSON, RunningServer
 from tests.e2e.smart_tokens import Site, backend_token
+from tests.e2e.vendor_client import BackendService, export, parse
 from tests.eprescription.conftest import ENGINES, mongo_base  # noqa: F401 - the fixture
 from tests.eprescription.cycle_helpers import (
     NATIONAL,
@@ -49,6 +54,8 @@ pytestmark = pytest.mark.e2e
 REDIRECT = "http://127.0.0.1:9/callback"
 PASSWORD = "Kh0sh-Amad-2026"
 APP_SCOPES = "openid fhirUser launch/patient offline_access patient/*.rs user/*.cruds"
+# a national registry's backend service: reads everything; an insurer's claim gateway writes claims
+REGISTRY_SCOPES = "system/*.rs system/Claim.c system/ClaimResponse.c"
 INSURED, UNINSURED = "0018243460", "1531257747"
 TODAY = date.today().isoformat()
 USERS = {  # username -> (role, fhirUser)
@@ -119,6 +126,7 @@ class Cycle:
     backend_key: RSAKey
     tokens: dict[str, str] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
+    vendors: tuple[BackendService, ...] = ()  # a registry's backend service (PyJWT), RS384 and ES384
 
     def headers(self, user: str) -> dict[str, str]:
         if user not in self.tokens:
@@ -186,10 +194,14 @@ def cycle(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
     (data / "audit.jwks").write_text(json.dumps({"keys": [backend_key.as_dict(private=False)]}))
     jwks = ["--jwks-file", str(data / "audit.jwks"), "--scope", "system/AuditEvent.rs"]
     assert main(["clients", "add", *cli, "--client-id", "audit", *jwks]) == 0
+    vendors = tuple(BackendService.generate("registry", alg) for alg in ("RS384", "ES384"))
+    (data / "registry.jwks").write_text(json.dumps({"keys": [v.public_jwk() for v in vendors]}))
+    jwks = ["--jwks-file", str(data / "registry.jwks"), "--scope", REGISTRY_SCOPES]
+    assert main(["clients", "add", *cli, "--client-id", "registry", *jwks]) == 0
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NOSKHE_ACCEPT_UNSIGNED", "0")  # signatures are required
         server = RunningServer(data, *store_args, workers=2)
-    yield Cycle(server, data, key, backend_key)
+    yield Cycle(server, data, key, backend_key, vendors=vendors)
     server.stop()
 
 
@@ -452,3 +464,120 @@ def test_11_audit_trail_shows_every_step(cycle: Cycle) -> None:
         if ev["agent"][0]["who"].get("reference") == "Practitioner/dr-1" and ev["outcome"] != "0"
     ]
     assert refused, "the refused prescription (422) is in the trail too"
+
+
+# -- what Python integrators use: fhir.resources (R4B models) and PyJWT ---------------------
+
+VENDOR_TYPES = (
+    "Patient",
+    "Practitioner",
+    "PractitionerRole",
+    "Organization",
+    "Encounter",
+    "Coverage",
+    "MedicationRequest",
+    "ServiceRequest",
+    "MedicationDispense",
+    "DiagnosticReport",
+    "Provenance",
+    "Claim",
+    "ClaimResponse",
+)
+
+
+def _claim_and_response(cycle: Cycle, token: str) -> None:
+    """An insurer's gateway files a claim for the first dispense and its adjudication."""
+    auth = {**FHIR_JSON, "Authorization": f"Bearer {token}"}
+    dispensed = cycle.state["mr"]["00077"]
+    claim = {
+        "resourceType": "Claim",
+        "status": "active",
+        "type": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "pharmacy"}]
+        },
+        "use": "claim",
+        "patient": {"reference": "Patient/pat-1"},
+        "created": TODAY,
+        "provider": {"reference": "Organization/pharmacy-1"},
+        "priority": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/processpriority", "code": "normal"}]
+        },
+        "prescription": {"reference": f"MedicationRequest/{dispensed['id']}"},
+        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/cov-1"}}],
+        "item": [
+            {
+                "sequence": 1,
+                "productOrService": dispensed["medicationCodeableConcept"],
+                "quantity": {"value": 20},
+                "net": {"value": 120000, "currency": "IRR"},
+            }
+        ],
+    }
+    made = requests.post(f"{cycle.server.base}/Claim", json=claim, headers=auth, timeout=30)
+    assert made.status_code == 201, made.text
+    response = {
+        "resourceType": "ClaimResponse",
+        "status": "active",
+        "type": claim["type"],
+        "use": "claim",
+        "patient": {"reference": "Patient/pat-1"},
+        "created": TODAY,
+        "insurer": {"display": "TAMIN"},
+        "request": {"reference": f"Claim/{made.json()['id']}"},
+        "outcome": "complete",
+        "item": [{"itemSequence": 1, "adjudication": [{"category": {"coding": [{"code": "benefit"}]}}]}],
+    }
+    answered = requests.post(f"{cycle.server.base}/ClaimResponse", json=response, headers=auth, timeout=30)
+    assert answered.status_code == 201, answered.text
+
+
+def test_12_backend_service_with_pyjwt_gets_tokens_with_rs384_and_es384(cycle: Cycle) -> None:
+    for vendor in cycle.vendors:
+        token = vendor.token(cycle.server.base, REGISTRY_SCOPES)
+        assert token["token_type"].lower() == "bearer" and token["scope"] == REGISTRY_SCOPES
+        cycle.tokens[f"registry-{vendor.alg}"] = token["access_token"]
+    stranger = BackendService.generate("registry", "ES384")  # the right name, a key it never registered
+    with pytest.raises(AssertionError):
+        stranger.token(cycle.server.base, REGISTRY_SCOPES)
+    _claim_and_response(cycle, cycle.tokens["registry-RS384"])
+
+
+def test_13_every_eprescription_type_parses_with_fhir_resources(cycle: Cycle) -> None:
+    auth = {"Authorization": f"Bearer {cycle.tokens['registry-ES384']}", "Accept": "application/fhir+json"}
+    for type_ in VENDOR_TYPES:
+        answer = requests.get(
+            f"{cycle.server.base}/{type_}", params={"_count": "50"}, headers=auth, timeout=30
+        )
+        assert answer.status_code == 200, answer.text
+        bundle = parse(answer.json())  # the searchset Bundle, entries and all
+        resources = [e["resource"] for e in answer.json()["entry"]]
+        assert resources and {r["resourceType"] for r in resources} == {type_}, type_
+        assert [parse(r).id for r in resources] == [e.resource.id for e in bundle.entry]
+    assert parse(requests.get(f"{cycle.server.base}/metadata", timeout=30).json()).fhirVersion == "4.0.1"
+    missing = requests.get(f"{cycle.server.base}/Patient/nobody", headers=auth, timeout=30)
+    assert missing.status_code == 404
+    assert parse(missing.json()).issue[0].severity == "error"  # an OperationOutcome
+
+
+def test_14_registry_exports_with_its_pyjwt_token_and_parses_every_line(cycle: Cycle) -> None:
+    token = cycle.tokens["registry-ES384"]
+    query = "_type=Patient,MedicationRequest,MedicationDispense,Provenance,Claim"
+    manifest = export(cycle.server.base, token, query)
+    assert manifest["requiresAccessToken"] is True
+    counts: dict[str, int] = {}
+    for item in manifest["output"]:
+        assert requests.get(item["url"], timeout=30).status_code == 401  # the token is required
+        lines = requests.get(item["url"], headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert lines.status_code == 200
+        for line in lines.content.splitlines():
+            resource = parse(json.loads(line))
+            counts[resource.get_resource_type()] = counts.get(resource.get_resource_type(), 0) + 1
+    for type_ in query.removeprefix("_type=").split(","):  # what a search with the same token counts
+        total = requests.get(
+            f"{cycle.server.base}/{type_}",
+            params={"_summary": "count"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        ).json()["total"]
+        assert counts.get(type_, 0) == total > 0, type_
+    assert counts["MedicationDispense"] == 4 and counts["Claim"] == 1

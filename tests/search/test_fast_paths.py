@@ -145,6 +145,8 @@ def _all_pages(store: SQLiteStore, query: list[tuple[str, str]]) -> list[list[st
         [("name", "محم"), ("gender", "female"), ("_count", "2")],
         [("name", "کریمی"), ("_count", "4")],  # rarer: the walk gives up, the index path answers
         [("name", "محم"), ("_count", "3"), ("_total", "accurate")],
+        # a column clause (what every Bulk Data export adds): the walk reads that column too
+        [("name", "محم"), ("_lastUpdated", "ge2000-01-01"), ("_count", "3")],
     ],
 )
 def test_walk_in_id_order_gives_the_same_pages(
