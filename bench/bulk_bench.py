@@ -23,8 +23,8 @@ files, with resources/s, CPU time and peak RSS, and floors measured in the same 
 Peak RSS of each phase is that of the child and its worker processes together (sampled;
 start-up included), with its anonymous part in brackets; CPU ms per 1,000 resources is
 the CPU time of the phase alone (every thread, and the import's worker processes), the
-figure that does not depend on what else the machine runs. The import validates in one
-worker process per core (`fhir-server import` does from 5,000 lines on). Targets
+figure that does not depend on what else the machine runs. `--workers N` imports with N
+validating worker processes (`fhir-server import --workers N`). Targets
 (2-core machine): export >= 10,000 resources/s, import >= 2,000 resources/s (validation
 on), peak RSS < 500 MB. `--profile K` runs cProfile over importing the first K exported
 lines in this process and prints the share of time in validation, index extraction and
@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, default=0, metavar="K", help="profile importing K lines")
     parser.add_argument("--json", action="store_true", help="print one JSON document at the end")
     parser.add_argument(
-        "--workers", type=int, default=None, help="import worker processes (default: as fhir-server import)"
+        "--workers", type=int, default=None, help="import worker processes (default 0: one process)"
     )
     parser.add_argument("--phase", choices=["export", "import"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)

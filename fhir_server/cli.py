@@ -51,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp_data.add_argument(
         "--workers",
         type=int,
-        default=None,
-        help="processes validating lines (default: one per core from 5,000 lines on; 0 or 1: this process)",
+        default=0,
+        help="worker processes validating lines while this one writes (default 0: this process)",
     )
 
     term = sub.add_parser("terminology", help="terminology registry sync")

@@ -1,13 +1,13 @@
 """`fhir-server import FILES_OR_DIR...`: ndjson files into the store, as `$import` does
 (through the Repository as the system, validation on, workflow rules off), with a
-progress bar. Errors are printed, one line per refused resource. From 5,000 lines on,
-lines are validated in one worker process per core (`--workers`)."""
+progress bar. Errors are printed, one line per refused resource. `--workers N` validates
+lines in N worker processes while this one writes: faster on a machine with idle cores,
+at about 150 MB per worker (bench/bulk_bench.py --workers); the default is this process."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +15,6 @@ from pathlib import Path
 from fhir_server.bulk.import_workers import import_repository, process_preparer
 from fhir_server.bulk.imports import Counts, Importer, Line, Problem, file_lines
 from fhir_server.config import Settings
-
-PARALLEL_FROM = 5_000  # lines: below, starting worker processes costs more than it saves
 
 
 def ndjson_files(paths: list[Path]) -> list[Path]:
@@ -32,7 +30,7 @@ def ndjson_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def run(settings: Settings, paths: list[Path], workers: int | None = None) -> int:
+def run(settings: Settings, paths: list[Path], workers: int = 0) -> int:
     from fhir_server.storage import open_store
 
     try:
@@ -44,8 +42,6 @@ def run(settings: Settings, paths: list[Path], workers: int | None = None) -> in
     with contextlib.ExitStack() as stack:
         stack.callback(store.close)
         total = sum(_count_lines(f) for f in files)
-        if workers is None:
-            workers = (os.cpu_count() or 1) if total >= PARALLEL_FROM else 0
         preparer = stack.enter_context(process_preparer(settings, workers)) if workers > 1 else None
         importer = Importer(store, import_repository(settings, store), preparer)
         bar = _Bar(total)

@@ -1,6 +1,8 @@
-"""Import lines prepared in worker processes: validation and index extraction (three
-quarters of an import's CPU time, see bench/bulk_bench.py --profile) run on every core,
-while this process writes what they return, in input order, in batches.
+"""Import lines prepared in worker processes (`fhir-server import --workers N`):
+validation and index extraction (about two thirds of an import's CPU time, see
+bench/bulk_bench.py --profile) run in N processes while this one writes what they
+return, in input order, in batches. It pays where cores are idle: each worker costs
+about 150 MB and a few seconds to start, and on a busy machine one process did better.
 
 Workers are started with `spawn` (never `fork`: the parent holds store connections and
 threads) and build the same Repository the parent writes through: the shipped
