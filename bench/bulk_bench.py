@@ -140,7 +140,7 @@ def export_phase(data: Path) -> None:
     print(json.dumps({"seconds": seconds, "cpu": cpu, "resources": count, "files": str(data / "bulk" / job)}))
 
 
-def import_phase(data: Path, files: list[Path], workers: int | None) -> None:
+def import_phase(data: Path, files: list[Path], workers: int) -> None:
     """`fhir-server import` (the same code: fhir_server.bulk.cli.run), timed from opening the
     store to the last line written; print the figures as JSON."""
     from fhir_server.bulk.cli import run
@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, default=0, metavar="K", help="profile importing K lines")
     parser.add_argument("--json", action="store_true", help="print one JSON document at the end")
     parser.add_argument(
-        "--workers", type=int, default=None, help="import worker processes (default 0: one process)"
+        "--workers", type=int, default=0, help="import worker processes (default 0: one process)"
     )
     parser.add_argument("--phase", choices=["export", "import"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -299,9 +299,7 @@ def _run(args: argparse.Namespace, work: Path, source: Path, target: Path) -> in
     resources = exported["resources"]
     floor_n, floor_s = export_floor(source, work / "floor.ndjson")
 
-    phase = [PYTHON, __file__, "--phase", "import", "--data", str(target)]
-    if args.workers is not None:
-        phase += ["--workers", str(args.workers)]
+    phase = [PYTHON, __file__, "--phase", "import", "--data", str(target), "--workers", str(args.workers)]
     imported, import_rss, import_anon = child(*phase, *map(str, files))
     import_s = imported["seconds"]
     written = _count(target)
