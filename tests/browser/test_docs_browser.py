@@ -8,6 +8,10 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import Site, shot
 from tests.browser.pages import allow, sign_in
 
+# Swagger UI writes each expanded tag and operation into the URL (deep linking): clicks do
+# not wait for a navigation that never comes. Rendering is slow on a busy machine.
+SWAGGER = {"no_wait_after": True, "timeout": 45_000}
+
 
 def test_docs_render_the_api_and_try_it_signs_in(site: Site, page: Page) -> None:
     elsewhere: list[str] = []
@@ -16,9 +20,9 @@ def test_docs_render_the_api_and_try_it_signs_in(site: Site, page: Page) -> None
     page.locator("#docs").click()
     page.wait_for_url("**/docs")
     # the e-prescription document, rendered as OpenAPI 3.1 (Swagger UI 5.x)
-    expect(page.locator(".info .title")).to_contain_text("Noskhe FHIR R4 API")
+    expect(page.locator(".info .title")).to_contain_text("Noskhe FHIR R4 API", timeout=45_000)
     expect(page.locator(".info .title .version-stamp")).to_contain_text("OAS 3.1")
-    page.locator("#operations-tag-MedicationRequest").click()
+    page.locator("#operations-tag-MedicationRequest").click(**SWAGGER)
     prescribe = page.locator("#operations-MedicationRequest-post-prescribe-type-MedicationRequest")
     expect(prescribe).to_contain_text("/MedicationRequest/$prescribe")
     shot(page, "docs")
@@ -32,10 +36,10 @@ def test_docs_render_the_api_and_try_it_signs_in(site: Site, page: Page) -> None
     popup.wait_for_event("close")  # Swagger UI took the code and exchanged it (PKCE)
     page.locator(".modal-ux .close-modal").click()
 
-    page.locator("#operations-tag-Patient").click()
+    page.locator("#operations-tag-Patient").click(**SWAGGER)
     read = page.locator("#operations-Patient-readPatient")
-    read.locator(".opblock-summary").click()
-    read.get_by_role("button", name="Try it out").click()
+    read.locator(".opblock-summary").click(**SWAGGER)
+    read.get_by_role("button", name="Try it out").click(**SWAGGER)
     read.locator("input[placeholder='id']").fill("patient-1")
     read.get_by_role("button", name="Execute").click()
     answer = read.locator(".live-responses-table tbody tr.response").first
