@@ -1,8 +1,10 @@
 """Paraclinic fulfilment: a DiagnosticReport `basedOn` a ServiceRequest performs it.
 
-Each report counts one performance; the ServiceRequest completes when its quantity is
-reached, and is never performed beyond it (the same once-only rule as dispensing,
-checked in the same transaction). Deleting the report undoes the performance.
+Each report in a performed status counts one performance; the ServiceRequest completes
+when its quantity is reached, and is never performed beyond it (the same once-only rule
+as dispensing, checked in the same transaction). A report keeps its service requests and
+its patient; an update into or out of a performed status (say `final` to
+`entered-in-error`) counts or uncounts it, and deleting a performed report undoes it.
 """
 
 from __future__ import annotations
@@ -36,32 +38,48 @@ class FulfilRule:
     def before_write(
         self, repo: Repository, s: StoreSession, resource: dict[str, Any], previous: dict[str, Any] | None
     ) -> list[Issue]:
+        requests = _service_requests(s, resource)
+        counted, was = _performed(resource), previous is not None and _performed(previous)
         if previous is not None:
-            if _service_requests(s, previous) != _service_requests(s, resource):
+            if _service_requests(s, previous) != requests:
                 raise FhirError.of(
-                    422, "business-rule", "A report cannot move to another service request", "basedOn"
+                    422,
+                    "business-rule",
+                    "A report cannot move to another service request",
+                    "DiagnosticReport.basedOn",
                 )
+            for sr in requests:
+                _same_patient(resource, read(s, "ServiceRequest", sr) or {})
+        if counted == was:
             return []
-        if resource.get("status") not in PERFORMED:
-            return []
-        return [
-            issue for sr in _service_requests(s, resource) for issue in _perform(repo, s, sr, resource, 1)
-        ]
+        delta = 1 if counted else -1
+        return [issue for sr in requests for issue in _perform(repo, s, sr, resource, delta)]
 
     def before_delete(self, repo: Repository, s: StoreSession, current: dict[str, Any]) -> None:
-        if current.get("status") in PERFORMED:
+        if _performed(current):
             for sr in _service_requests(s, current):
                 _perform(repo, s, sr, current, -1)
+
+
+def _performed(report: dict[str, Any]) -> bool:
+    return report.get("status") in PERFORMED
+
+
+def _same_patient(report: dict[str, Any], request: dict[str, Any]) -> None:
+    if report.get("subject", {}).get("reference") != request.get("subject", {}).get("reference"):
+        raise FhirError.of(
+            422,
+            "business-rule",
+            "The report's subject is not the service request's patient",
+            "DiagnosticReport.subject",
+        )
 
 
 def _perform(
     repo: Repository, s: StoreSession, sr_id: str, report: dict[str, Any], delta: int
 ) -> list[Issue]:
     request, version = read_with_version(s, "ServiceRequest", sr_id)
-    if report.get("subject", {}).get("reference") != request.get("subject", {}).get("reference"):
-        raise FhirError.of(
-            422, "business-rule", "The report's subject is not the service request's patient", "subject"
-        )
+    _same_patient(report, request)
     done, allowed = float(items.extension(request, items.EXT_DISPENSED) or 0), items.quantity(request)
     if delta > 0:
         _open(request, done, allowed)

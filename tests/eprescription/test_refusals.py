@@ -28,6 +28,7 @@ from tests.eprescription.cycle_helpers import (
 DISPENSED = "http://noskhe.ir/fhir/StructureDefinition/dispensed-quantity"
 EXPIRY = "http://noskhe.ir/fhir/StructureDefinition/prescription-expiry"
 SHARES = "http://noskhe.ir/fhir/StructureDefinition/cost-shares"
+TYPE = "http://noskhe.ir/fhir/StructureDefinition/prescription-type"
 
 
 def one_drug(api: Api, qty: float = 20, code: str = "00077") -> dict[str, Any]:
@@ -354,6 +355,11 @@ def born_years_ago(years: int, days: int = 0) -> str:
             "rvu|801026 is for patients aged 10 to 60; this patient is 61",
         ),
         (
+            [service("801026")],
+            {"birthDate": born_years_ago(10, days=1)},  # ten tomorrow
+            "rvu|801026 is for patients aged 10 to 60; this patient is 9",
+        ),
+        (
             [drug("90299", 1)],
             {},
             "generic|90299 is a hospital-only drug and cannot be prescribed in an outpatient visit",
@@ -369,6 +375,25 @@ def test_each_prescribing_rule_refuses(
     outcome = api.post("MedicationRequest/$prescribe", submission(items), 422)
     # a transaction names the entry in the text (the rules give no location inside it)
     assert refused(outcome, "business-rule") == f"Bundle.entry[0] (POST {items[0]['resourceType']}): {text}"
+    assert nothing_prescribed(api)
+
+
+def test_a_contraindicated_pair_refuses(api: Api) -> None:
+    items = [drug("90241", 14), drug("90105", 30)]  # the pair is found on the second item
+    outcome = api.post("MedicationRequest/$prescribe", submission(items), 422)
+    assert refused(outcome, "business-rule") == (
+        "Bundle.entry[1] (POST MedicationRequest): "
+        "Clarithromycin with simvastatin is contraindicated (rhabdomyolysis)"
+    )
+    assert nothing_prescribed(api)
+
+
+def test_a_kind_the_prescription_type_cannot_hold(api: Api) -> None:
+    item = {**service("801005"), "extension": [{"url": TYPE, "valueCode": "drug"}]}
+    outcome = api.post("MedicationRequest/$prescribe", submission([item]), 422)
+    assert refused(outcome, "business-rule") == (
+        "Bundle.entry[0] (POST ServiceRequest): A drug prescription cannot hold 02 items"
+    )
     assert nothing_prescribed(api)
 
 
