@@ -66,7 +66,8 @@ def _performed(report: dict[str, Any]) -> bool:
 
 
 def _same_patient(report: dict[str, Any], request: dict[str, Any]) -> None:
-    if report.get("subject", {}).get("reference") != request.get("subject", {}).get("reference"):
+    # a ServiceRequest always has a subject (1..1); a report may have none (0..1)
+    if report.get("subject", {}).get("reference") != request["subject"].get("reference"):
         raise FhirError.of(
             422,
             "business-rule",
@@ -92,9 +93,9 @@ def _perform(
 
 
 def _open(request: dict[str, Any], done: float, allowed: float) -> None:
-    status = request.get("status")
-    if status == "completed" or done >= allowed:
+    if done >= allowed:  # `completed` is set by the count alone (changes.py)
         raise FhirError.of(409, "business-rule", "This service was already performed (once only)")
+    status = request.get("status")
     if status != "active":
         raise FhirError.of(409, "business-rule", f"The service request is {status}: it cannot be performed")
     expiry = items.extension(request, items.EXT_EXPIRY)

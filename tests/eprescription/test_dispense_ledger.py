@@ -15,7 +15,9 @@ import pytest
 from flask import Flask
 
 from fhir_server.eprescription.config import DEFAULT_POLICY
-from fhir_server.eprescription.dispense import within_window
+from fhir_server.eprescription.dispense import _apply, pharmacy_of, within_window
+from fhir_server.eprescription.store_access import read_with_version, system_update
+from fhir_server.outcome import FhirError
 from tests.eprescription.conftest import BOTH_STORES, Api, Pharmacist
 from tests.eprescription.cycle_helpers import dispense, drug, prescriptions, submission, take_back
 
@@ -192,6 +194,39 @@ def test_window_boundaries() -> None:
     assert not within_window(recorded, at.replace(microsecond=1000), 7)  # a millisecond after
     assert not within_window(recorded, at, 6)
     assert within_window(recorded, datetime(2026, 3, 1, 10, 0, tzinfo=UTC), 0)
+
+
+@pytest.mark.parametrize(
+    ("performers", "pharmacy"),
+    [
+        (
+            [{"actor": {"reference": "Practitioner/ph-1"}}, {"actor": {"reference": "Organization/p-1"}}],
+            "Organization/p-1",
+        ),
+        ([{"actor": {"display": "Shafa"}}, {"actor": {"reference": "Organization/p-2"}}], "Organization/p-2"),
+        ([{"actor": {"reference": "Practitioner/ph-1"}}], None),
+        ([{}], None),
+        ([], None),
+    ],
+)
+def test_the_pharmacy_of_a_record_is_its_first_organization(
+    performers: list[dict[str, Any]], pharmacy: str | None
+) -> None:
+    assert pharmacy_of({"performer": performers}) == pharmacy
+
+
+def test_the_running_total_is_written_against_the_version_read(make_app: Any) -> None:
+    """Another writer's change between the read and the write (a second worker, on
+    MongoDB) refuses the write instead of overwriting the total it did not see."""
+    app, api = make_app(accept_unsigned=True)
+    mr = one_drug(api)
+    repo, store = app.extensions["noskhe"].repo, app.extensions["noskhe"].store
+    with app.test_request_context(), store.session(write=True) as s:
+        request, version = read_with_version(s, "MedicationRequest", mr["id"])
+        system_update(repo, s, {**request, "note": [{"text": "another writer"}]}, version)
+        with pytest.raises(FhirError) as stale:
+            _apply(repo, s, request, version, 5)
+    assert stale.value.status == 412
 
 
 @BOTH_STORES

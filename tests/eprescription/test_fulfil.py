@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from fhir_server.eprescription import fulfil
+from fhir_server.eprescription.store_access import system_update
 from tests.eprescription.conftest import BOTH_STORES, Api
 from tests.eprescription.cycle_helpers import prescriptions, service, submission
 from tests.eprescription.test_refusals import refused
@@ -53,6 +54,40 @@ def test_performed_up_to_its_quantity_and_never_beyond(api: Api) -> None:
     assert state(api, sr) == ("completed", 2, 2)
 
 
+def test_the_answer_tells_how_many_times_it_was_performed(api: Api) -> None:
+    sr = one_service(api, qty=2)
+    outcome = api.post("DiagnosticReport", report(sr), 201, Prefer="return=OperationOutcome")
+    information = [i for i in outcome["issue"] if i["severity"] == "information"]
+    assert information == [
+        {
+            "severity": "information",
+            "code": "informational",
+            "diagnostics": f"ServiceRequest/{sr['id']}: performed 1 of 2",
+        }
+    ]
+
+
+def test_the_count_is_written_against_the_version_read(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer changes the request between the rule's read and its write (a second
+    worker, on MongoDB): the report is refused (412) and nothing is kept."""
+    app, api = make_app(accept_unsigned=True)
+    sr = one_service(api)
+    repo, read = app.extensions["noskhe"].repo, fulfil.read_with_version
+
+    def read_then_another_writer(s: Any, type_: str, id_: str) -> tuple[dict[str, Any], int]:
+        request, version = read(s, type_, id_)
+        system_update(repo, s, {**request, "note": [{"text": "another writer"}]}, version)
+        return request, version
+
+    monkeypatch.setattr(fulfil, "read_with_version", read_then_another_writer)
+    api.post("DiagnosticReport", report(sr), 412)
+    monkeypatch.undo()
+    assert state(api, sr) == ("active", 0, 0)
+    assert "note" not in api.get(f"ServiceRequest/{sr['id']}")
+
+
 @pytest.mark.parametrize("status", ["cancelled", "entered-in-error", "unknown"])
 def test_a_report_not_performed_counts_nothing(api: Api, status: str) -> None:
     sr = one_service(api)
@@ -66,6 +101,15 @@ def test_a_report_for_another_patient(api: Api) -> None:
     sr = one_service(api)
     api.put("Patient/pat-2", {"resourceType": "Patient", "id": "pat-2"}, None)
     outcome = api.post("DiagnosticReport", report(sr, patient="pat-2"), 422)
+    text = refused(outcome, "business-rule", "DiagnosticReport.subject")
+    assert text == "The report's subject is not the service request's patient"
+    assert state(api, sr) == ("active", 0, 0)
+
+
+def test_a_report_without_a_patient(api: Api) -> None:
+    sr = one_service(api)
+    nobody = {k: v for k, v in report(sr).items() if k != "subject"}
+    outcome = api.post("DiagnosticReport", nobody, 422)
     text = refused(outcome, "business-rule", "DiagnosticReport.subject")
     assert text == "The report's subject is not the service request's patient"
     assert state(api, sr) == ("active", 0, 0)
@@ -128,13 +172,15 @@ def test_a_report_created_unperformed_counts_when_it_becomes_final(api: Api) -> 
     assert state(api, sr) == ("completed", 1, 1)
 
 
-def test_deleting_the_report_undoes_the_performance(api: Api) -> None:
-    sr = one_service(api)
-    given = api.post("DiagnosticReport", report(sr))
-    api.delete(f"DiagnosticReport/{given['id']}")
+def test_deleting_a_report_undoes_its_performance(api: Api) -> None:
+    sr = one_service(api, qty=2)
+    given = [api.post("DiagnosticReport", report(sr)) for _ in range(2)]
+    api.delete(f"DiagnosticReport/{given[0]['id']}")
+    assert state(api, sr) == ("active", 1, 1)  # one undone, not both
+    api.delete(f"DiagnosticReport/{given[1]['id']}")
     assert state(api, sr) == ("active", 0, 0)
     api.post("DiagnosticReport", report(sr))
-    assert state(api, sr) == ("completed", 1, 1)
+    assert state(api, sr) == ("active", 1, 1)
 
 
 def test_an_expired_service_request(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
