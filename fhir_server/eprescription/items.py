@@ -86,7 +86,7 @@ def code_keys(item: dict[str, Any]) -> list[str]:
     """'generic|00077', 'irc|...', 'rvu|801001': the keys policy data uses."""
     keys = []
     for coding in concept(item).get("coding") or []:
-        alias = CODE_ALIASES.get(coding.get("system", ""))
+        alias = CODE_ALIASES.get(coding.get("system"))
         if alias and coding.get("code"):
             keys.append(f"{alias}|{coding['code']}")
     return keys

@@ -50,6 +50,11 @@ def test_code_keys_and_generic_codes() -> None:
     }
     assert items.code_keys(dispensed) == ["generic|00076"]
     assert items.code_keys({"resourceType": "ServiceRequest"}) == []
+    odd = {
+        "resourceType": "MedicationRequest",
+        "medicationCodeableConcept": {"coding": [{"system": GENERIC, "code": "0|7|7"}]},
+    }
+    assert items.generic_codes(odd) == ["0|7|7"]  # a code is opaque: only the key's first bar splits
 
 
 def test_label_prefers_a_display_then_text_then_code() -> None:
