@@ -128,6 +128,19 @@ def test_dispense_without_a_positive_quantity(api: Api, quantity: dict[str, Any]
     assert state(api, mr) == ("active", 0, 0)
 
 
+@pytest.mark.parametrize("status", ["in-progress", "preparation", "declined", None])
+def test_a_record_of_what_did_not_happen(api: Api, status: str | None) -> None:
+    mr = one_drug(api)
+    record = with_field(dispense(mr, 5), "status", status)
+    if status is None:  # status is 1..1: the structure refuses it first
+        refused(api.post("MedicationDispense", record, 400), "required", "MedicationDispense.status")
+    else:
+        outcome = api.post("MedicationDispense", record, 422)
+        text = refused(outcome, "business-rule", "MedicationDispense.status")
+        assert text == "A dispensing record is written when it happened: status completed"
+    assert state(api, mr) == ("active", 0, 0)
+
+
 @BOTH_STORES
 def test_an_empty_quantity_is_malformed(api: Api) -> None:
     mr = one_drug(api)
