@@ -160,6 +160,13 @@ def test_withdrawing_a_report_undoes_it_and_reinstating_counts_again(api: Api) -
     refused(api.post("DiagnosticReport", report(sr), 409), "business-rule")
 
 
+def test_withdrawing_one_of_two_reports_undoes_one(api: Api) -> None:
+    sr = one_service(api, qty=2)
+    given = [api.post("DiagnosticReport", report(sr)) for _ in range(2)]
+    api.put(f"DiagnosticReport/{given[0]['id']}", {**given[0], "status": "entered-in-error"})
+    assert state(api, sr) == ("active", 1, 2)
+
+
 def test_a_report_created_unperformed_counts_when_it_becomes_final(api: Api) -> None:
     sr = one_service(api)
     api.post("DiagnosticReport", report(sr))
