@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from fhir_server.eprescription import dispense as dispensing
 from fhir_server.eprescription.config import DEFAULT_POLICY
-from fhir_server.eprescription.dispense import _apply, pharmacy_of, within_window
-from fhir_server.eprescription.store_access import read_with_version, system_update
-from fhir_server.outcome import FhirError
+from fhir_server.eprescription.dispense import pharmacy_of, within_window
+from fhir_server.eprescription.store_access import system_update
 from tests.eprescription.conftest import BOTH_STORES, Api, Pharmacist
 from tests.eprescription.cycle_helpers import dispense, drug, prescriptions, submission, take_back
 
@@ -215,18 +215,27 @@ def test_the_pharmacy_of_a_record_is_its_first_organization(
     assert pharmacy_of({"performer": performers}) == pharmacy
 
 
-def test_the_running_total_is_written_against_the_version_read(make_app: Any) -> None:
-    """Another writer's change between the read and the write (a second worker, on
-    MongoDB) refuses the write instead of overwriting the total it did not see."""
+def test_the_running_total_is_written_against_the_version_read(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer changes the item between the rule's read and its write (a second
+    worker, on MongoDB): the record is refused (412) and nothing is kept, instead of a
+    total written over one it did not see."""
     app, api = make_app(accept_unsigned=True)
     mr = one_drug(api)
-    repo, store = app.extensions["noskhe"].repo, app.extensions["noskhe"].store
-    with app.test_request_context(), store.session(write=True) as s:
-        request, version = read_with_version(s, "MedicationRequest", mr["id"])
+    repo, read = app.extensions["noskhe"].repo, dispensing.read_with_version
+
+    def read_then_another_writer(s: Any, type_: str, id_: str) -> tuple[dict[str, Any], int]:
+        request, version = read(s, type_, id_)
         system_update(repo, s, {**request, "note": [{"text": "another writer"}]}, version)
-        with pytest.raises(FhirError) as stale:
-            _apply(repo, s, request, version, 5)
-    assert stale.value.status == 412
+        return request, version
+
+    monkeypatch.setattr(dispensing, "read_with_version", read_then_another_writer)
+    api.post("MedicationDispense", dispense(mr, 5), 412)
+    monkeypatch.undo()
+    stored = api.get(f"MedicationRequest/{mr['id']}")
+    assert "note" not in stored and stored["status"] == "active"
+    assert api.get(f"MedicationDispense?prescription={mr['id']}&_summary=count")["total"] == 0
 
 
 @BOTH_STORES

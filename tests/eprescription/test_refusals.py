@@ -29,6 +29,7 @@ DISPENSED = "http://noskhe.ir/fhir/StructureDefinition/dispensed-quantity"
 EXPIRY = "http://noskhe.ir/fhir/StructureDefinition/prescription-expiry"
 SHARES = "http://noskhe.ir/fhir/StructureDefinition/cost-shares"
 TYPE = "http://noskhe.ir/fhir/StructureDefinition/prescription-type"
+DISPENSE_TYPE = "http://noskhe.ir/fhir/CodeSystem/dispense-type"
 
 
 def one_drug(api: Api, qty: float = 20, code: str = "00077") -> dict[str, Any]:
@@ -139,6 +140,54 @@ def test_a_record_of_what_did_not_happen(api: Api, status: str | None) -> None:
         text = refused(outcome, "business-rule", "MedicationDispense.status")
         assert text == "A dispensing record is written when it happened: status completed"
     assert state(api, mr) == ("active", 0, 0)
+
+
+def test_a_record_of_an_unknown_kind(api: Api) -> None:
+    mr = one_drug(api)
+    record = {**dispense(mr, 5), "type": {"coding": [{"system": DISPENSE_TYPE, "code": "gift"}]}}
+    text = refused(api.post("MedicationDispense", record, 422), "code-invalid", "MedicationDispense.type")
+    assert text == f"'gift' is not a code of {DISPENSE_TYPE}"
+    assert state(api, mr) == ("active", 0, 0)
+
+
+def test_a_return_names_a_national_prescription_item(api: Api) -> None:
+    mr = one_drug(api)
+    given = api.post("MedicationDispense", dispense(mr, 5))
+    local = {
+        "resourceType": "MedicationRequest",
+        "id": "local-1",
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": {"text": "a hospital's own order"},
+        "subject": {"reference": "Patient/pat-1"},
+    }
+    api.put("MedicationRequest/local-1", local, None)
+    for prescription in (None, [{"reference": "MedicationRequest/local-1"}]):
+        back = with_field(take_back(given, 1), "authorizingPrescription", prescription)
+        outcome = api.post("MedicationDispense", back, 422)
+        text = refused(outcome, "business-rule", "MedicationDispense.authorizingPrescription")
+        assert text == "A return or correction names the prescription item of the dispense it undoes"
+    pointing = {**dispense(mr, 1), "extension": take_back(given, 1)["extension"]}
+    text = refused(
+        api.post("MedicationDispense", pointing, 422), "business-rule", "MedicationDispense.extension"
+    )
+    assert text == "Only return and correction records point at a dispense"
+    assert state(api, mr) == ("active", 5, 1)
+
+
+def test_no_record_leaves_or_joins_the_ledger_by_update(api: Api) -> None:
+    mr = one_drug(api)
+    given = api.post("MedicationDispense", dispense(mr, 5))
+    unlinked = with_field(given, "authorizingPrescription", None)
+    assert refused(api.put(f"MedicationDispense/{given['id']}", unlinked, 409), "business-rule").startswith(
+        "A dispensing record never changes"
+    )
+    plain = api.post("MedicationDispense", with_field(dispense(mr, 5), "authorizingPrescription", None))
+    joined = {**plain, "authorizingPrescription": given["authorizingPrescription"]}
+    assert refused(api.put(f"MedicationDispense/{plain['id']}", joined, 409), "business-rule").startswith(
+        "A dispensing record never changes"
+    )
+    assert state(api, mr) == ("active", 5, 1)
 
 
 @BOTH_STORES
