@@ -81,6 +81,9 @@ class BulkRunner:
         return False
 
     def _run(self, job_id: str) -> None:
+        scan_reads = getattr(self.store, "scan_reads", None)  # the SQLite store's memory bound
+        if scan_reads is not None:
+            scan_reads()
         found = self.jobs.get(job_id)
         job = self.jobs.claim(found, self.owner) if found is not None else None
         if job is None:

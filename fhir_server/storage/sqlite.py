@@ -274,6 +274,11 @@ class SQLiteSession:
         """Nothing to do: the write session holds the single writer lock."""
 
 
+def _scan_pragmas(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA mmap_size=0")
+    conn.execute("PRAGMA cache_size=-8192")
+
+
 class SQLiteStore:
     """A Store on one SQLite file: a read connection per thread, and per process one
     group-commit writer and one background checkpointer, all opened lazily (after a fork,
@@ -314,7 +319,19 @@ class SQLiteStore:
         if conn is None or getattr(self._local, "pid", None) != os.getpid():
             conn = self._open()
             self._local.conn, self._local.pid = conn, os.getpid()
+            if getattr(self._local, "scanning", False):
+                _scan_pragmas(conn)
         return conn
+
+    def scan_reads(self) -> None:
+        """This thread is about to read the whole store once (a Bulk Data export): its read
+        connection maps nothing and keeps a small page cache, so the process's memory does
+        not grow with the store (each connection may otherwise map 256 MB and cache 64 MB;
+        a 100k-resource export peaked at 815 MB, 422 MB with this)."""
+        self._local.scanning = True
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            _scan_pragmas(conn)
 
     def _group_writer(self) -> GroupWriter:
         with self._lock:

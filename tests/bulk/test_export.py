@@ -73,6 +73,25 @@ def test_system_export_writes_every_stored_resource_once(client: FlaskClient, pe
     assert all(r["meta"]["lastUpdated"] <= manifest["transactionTime"] for rs in files.values() for r in rs)
 
 
+def test_the_export_thread_reads_without_mmap(
+    client: FlaskClient, people: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job's thread asks the SQLite store for lean reads (memory bounded by the store's
+    size otherwise: bench/bulk_bench.py)."""
+    from fhir_server.storage.sqlite import SQLiteStore
+
+    callers: list[str] = []
+    real = SQLiteStore.scan_reads
+
+    def spy(self: SQLiteStore) -> None:
+        callers.append(threading.current_thread().name)
+        real(self)
+
+    monkeypatch.setattr(SQLiteStore, "scan_reads", spy)
+    poll(client, kick_off(client, "$export"))
+    assert callers and all(name.startswith("bulk-") for name in callers)
+
+
 def test_type_since_and_type_filter(client: FlaskClient, people: dict[str, Any]) -> None:
     manifest = poll(
         client, kick_off(client, "$export?_type=Observation&_typeFilter=Observation%3Fcode%3D8462-4")

@@ -88,3 +88,30 @@ def test_a_nested_write_session_is_refused_not_deadlocked(tmp_path: Path) -> Non
     with store.session() as s:
         assert s.current("Patient", "outer") is not None
     store.close()
+
+
+def test_a_scanning_thread_maps_nothing_and_caches_little(tmp_path: Path) -> None:
+    """scan_reads (the Bulk export's thread): that thread's read connection has no mmap and
+    an 8 MB page cache; other threads keep theirs."""
+    import threading
+
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    seen: dict[str, tuple[int, int]] = {}
+
+    def pragmas(name: str, scan: bool) -> None:
+        if scan:
+            store.scan_reads()
+        with store.session() as s:
+            mmap = s.conn.execute("PRAGMA mmap_size").fetchone()[0]
+            cache = s.conn.execute("PRAGMA cache_size").fetchone()[0]
+        seen[name] = (mmap, cache)
+
+    for name, scan in (("export", True), ("request", False)):
+        thread = threading.Thread(target=pragmas, args=(name, scan))
+        thread.start()
+        thread.join()
+    pragmas("main, connection opened before", True)
+    assert seen["export"] == (0, -8192)
+    assert seen["request"] == (268435456, -65536)
+    assert seen["main, connection opened before"] == (0, -8192)
+    store.close()
