@@ -162,17 +162,42 @@ def test_a_return_names_a_national_prescription_item(api: Api) -> None:
         "subject": {"reference": "Patient/pat-1"},
     }
     api.put("MedicationRequest/local-1", local, None)
-    for prescription in (None, [{"reference": "MedicationRequest/local-1"}]):
+    local_ref = {"reference": "MedicationRequest/local-1"}
+    for prescription in (None, [local_ref]):
         back = with_field(take_back(given, 1), "authorizingPrescription", prescription)
         outcome = api.post("MedicationDispense", back, 422)
         text = refused(outcome, "business-rule", "MedicationDispense.authorizingPrescription")
         assert text == "A return or correction names the prescription item of the dispense it undoes"
+    # a return typed as such still names a national item when it points at no dispense
+    bare = {**with_field(take_back(given, 1), "extension", None), "authorizingPrescription": [local_ref]}
+    outcome = api.post("MedicationDispense", bare, 422)
+    refused(outcome, "business-rule", "MedicationDispense.authorizingPrescription")
     pointing = {**dispense(mr, 1), "extension": take_back(given, 1)["extension"]}
     text = refused(
         api.post("MedicationDispense", pointing, 422), "business-rule", "MedicationDispense.extension"
     )
     assert text == "Only return and correction records point at a dispense"
     assert state(api, mr) == ("active", 5, 1)
+
+
+def test_a_dispense_outside_the_national_system_is_a_plain_record(api: Api) -> None:
+    local = {
+        "resourceType": "MedicationRequest",
+        "id": "local-2",
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": {"text": "a hospital's own order"},
+        "subject": {"reference": "Patient/pat-1"},
+    }
+    api.put("MedicationRequest/local-2", local, None)
+    record = {
+        **dispense(one_drug(api), 5),
+        "authorizingPrescription": [{"reference": "MedicationRequest/local-2"}],
+    }
+    given = api.post("MedicationDispense", record, 201)
+    api.put(f"MedicationDispense/{given['id']}", {**given, "note": [{"text": "corrected"}]}, 200)
+    stored = api.get("MedicationRequest/local-2")
+    assert stored["status"] == "active" and "extension" not in stored  # no running total
 
 
 def test_no_record_leaves_or_joins_the_ledger_by_update(api: Api) -> None:
