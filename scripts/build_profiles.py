@@ -596,7 +596,12 @@ def _expand_choice_children(diffs: list[dict[str, Any]], rtype: str) -> list[dic
 
 def extension_definitions() -> list[dict[str, Any]]:
     def ext(
-        key: str, title: str, context: str, value_type: str, vs: str | None = None, target: str | None = None
+        key: str,
+        title: str,
+        context: str | list[str],
+        value_type: str,
+        vs: str | None = None,
+        target: str | None = None,
     ) -> dict[str, Any]:
         kind: dict[str, Any] = {"code": value_type}
         if target:
@@ -609,6 +614,7 @@ def extension_definitions() -> list[dict[str, Any]]:
         }
         if vs:
             value["binding"] = binding("required", vs)
+        contexts = [context] if isinstance(context, str) else context
         return {
             "resourceType": "StructureDefinition",
             "id": key,
@@ -622,7 +628,7 @@ def extension_definitions() -> list[dict[str, Any]]:
             "fhirVersion": "4.0.1",
             "kind": "complex-type",
             "abstract": False,
-            "context": [{"type": "element", "expression": context}],
+            "context": [{"type": "element", "expression": c} for c in contexts],
             "type": "Extension",
             "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension",
             "derivation": "constraint",
@@ -642,7 +648,20 @@ def extension_definitions() -> list[dict[str, Any]]:
             "Patient",
             "string",
         ),
-        ext("province", "Province", "Organization", "Coding", "province"),
+        ext(
+            "province",
+            "Province (of an organization; on claims and their responses, the provider's)",
+            ["Organization", "Claim", "ClaimResponse", "PaymentReconciliation"],
+            "Coding",
+            "province",
+        ),
+        ext(
+            "claim-result",
+            "How the claim as a whole was adjudicated",
+            "ClaimResponse",
+            "Coding",
+            "claim-result",
+        ),
         ext(
             "search-token-system",
             "The system of the plain strings a token SearchParameter indexes "
@@ -670,6 +689,12 @@ NAMING_SYSTEMS = [
     ("insurance-number", "Insurance number", "Insurer member id"),
     ("prescription", "Prescription id", "One e-prescription; MedicationRequest.groupIdentifier"),
     ("tracking-code", "Tracking code (کد رهگیری)", "Given to the patient when a prescription is saved"),
+    ("insurer", "Insurer code", "An insurer Organization's code (a code of CodeSystem insurer: TAMIN, ...)"),
+    (
+        "settlement",
+        "Monthly settlement",
+        "A PaymentReconciliation of one insurer, provider and Jalali month: INSURER|Organization/id|YYYY-MM",
+    ),
     (
         "facility-licence",
         "Facility operating licence",
@@ -708,6 +733,30 @@ SEARCH_PARAMETERS = [
         "An infant without a birth certificate, by the mother's national code (a bare code or "
         f"{SID}/national-code|code)",
         f"{SID}/national-code",
+    ),
+    *(
+        (
+            type_,
+            "province",
+            "token",
+            f"{type_}.extension.where(url='{SD}/province').value",
+            "The province of the claim's provider",
+        )
+        for type_ in ("Claim", "ClaimResponse")
+    ),
+    (
+        "ClaimResponse",
+        "result",
+        "token",
+        f"ClaimResponse.extension.where(url='{SD}/claim-result').value",
+        "The adjudication of the claim as a whole: accepted, reduced or denied",
+    ),
+    (
+        "Claim",
+        "delivery",
+        "reference",
+        "Claim.supportingInfo.value.as(Reference)",
+        "The deliveries claimed (MedicationDispense, DiagnosticReport)",
     ),
     (
         "MedicationDispense",

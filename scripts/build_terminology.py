@@ -455,6 +455,14 @@ def build() -> list[dict[str, Any]]:
             description="Iran's 31 provinces. The codes are project codes, not ISO 3166-2.",
         ),
         simple("organization-type", "Organization types", "organization_type.txt"),
+        simple(
+            "adjudication-reason",
+            "Reasons a claim line was reduced or denied",
+            "adjudication_reason.txt",
+            description="ClaimResponse.item.adjudication.reason: the adjudication rules' findings.",
+        ),
+        simple("claim-result", "Results of a claim's adjudication", "claim_result.txt"),
+        simple("claim-information", "Claim supporting information categories", "claim_information.txt"),
         simple("specialty", "Practitioner specialties", "specialty.txt"),
         relationship(),
     ]
@@ -516,6 +524,10 @@ def build() -> list[dict[str, Any]]:
         ),
         value_set("province", "Provinces", [whole(f"{BASE}/CodeSystem/province")]),
         value_set("organization-type", "Organization types", [whole(f"{BASE}/CodeSystem/organization-type")]),
+        value_set(
+            "adjudication-reason", "Adjudication reasons", [whole(f"{BASE}/CodeSystem/adjudication-reason")]
+        ),
+        value_set("claim-result", "Claim results", [whole(f"{BASE}/CodeSystem/claim-result")]),
         value_set("specialty", "Practitioner specialties", [whole(f"{BASE}/CodeSystem/specialty")]),
         value_set(
             "coverage-relationship",

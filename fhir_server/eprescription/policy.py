@@ -8,6 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from fhir_server.insurance.tariffs import NO_TARIFFS, Tariffs, parse_tariffs
+
 ATC_MAP = Path(__file__).resolve().parents[2] / "terminology" / "data" / "ConceptMap-generic-to-atc.json"
 
 
@@ -27,6 +29,7 @@ class Policy:
     interactions: tuple[Interaction, ...]
     atc: dict[str, str]  # generic code -> ATC code
     dispensing: dict[str, dict[str, Any]]  # return / correction -> windowDays
+    tariffs: Tariffs = NO_TARIFFS  # unit prices in force per insurer and day (claims)
 
     def undo_window_days(self, kind: str) -> int | None:
         """Days after a dispense during which a `kind` record (return, correction) may undo
@@ -82,4 +85,7 @@ def load_policy(folder: Path) -> Policy:
         interactions=interactions,
         atc=_atc_map(),
         dispensing=_read(folder / "dispensing.json"),
+        tariffs=parse_tariffs(_read(folder / "tariffs.json"))
+        if (folder / "tariffs.json").exists()
+        else NO_TARIFFS,
     )

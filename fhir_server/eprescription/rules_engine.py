@@ -187,3 +187,8 @@ def _lang() -> str:
     from fhir_server.api.http import request_language
 
     return request_language()
+
+
+def merged_rule(item: dict[str, Any], insurer: str | None, policy: Policy) -> dict[str, Any]:
+    """The rule an item is held to under `insurer` (also what claims are adjudicated by)."""
+    return _merged_rule(item, insurer, policy)
