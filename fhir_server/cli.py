@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from fhir_server.config import Settings
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if hasattr(args, "auth_handler"):
+        args.workplaces = _workplaces(args)
         return run_auth_cli(args)
     if args.command == "practitioners":
         return keys_cli.run(args)
@@ -101,6 +103,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "terminology":
         return _terminology_import(settings, args.file)
     return 2
+
+
+def _workplaces(args: argparse.Namespace) -> Callable[[str], list[str]]:
+    """A user's organizations, from the FHIR store (for `token`: workplace-restricted scopes)."""
+
+    def find(fhir_user: str) -> list[str]:
+        from fhir_server.app import build_repository
+        from fhir_server.directory import FhirDirectory
+        from fhir_server.storage import open_store
+
+        store = open_store(args.data, args.store)
+        try:
+            return FhirDirectory(store, build_repository()).workplaces(fhir_user)
+        finally:
+            store.close()
+
+    return find
 
 
 def _terminology_import(settings: Settings, path: Path) -> int:

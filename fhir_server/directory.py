@@ -19,6 +19,7 @@ ROLE_BY_WORKPLACE = {
     "pharmacy": "pharmacist",
     "paraclinic": "paraclinic",
     "insurer": "insurer",
+    "ministry": "ministry",
 }
 PERSIAN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
@@ -122,6 +123,16 @@ class FhirDirectory:
         with self.store.session() as s:
             found = self._search(s, "Patient", [("_id", patient_id)])
             return self._described(s, found[0]) if found else None
+
+    def workplaces(self, fhir_user: str) -> list[str]:
+        type_, _, id_ = fhir_user.partition("/")
+        if type_ not in ("Practitioner", "PractitionerRole") or not id_:
+            return []
+        query = [("_id", id_)] if type_ == "PractitionerRole" else [("practitioner", fhir_user)]
+        with self.store.session() as s:
+            roles = self._search(s, "PractitionerRole", query)
+        found = [str((r.get("organization") or {}).get("reference") or "") for r in roles]
+        return sorted({ref for ref in found if ref.startswith("Organization/")})
 
     def _described(self, s: StoreSession, patient: dict[str, Any]) -> PatientSummary:
         def mother(code: str) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -162,7 +163,9 @@ def _token_mint(args: argparse.Namespace) -> int:
         raise ValueError("--minutes: 1 to 1440")
     store = open_auth_store(args.data, args.store)
     try:
-        token, record = mint(store, args.user, args.scope, args.minutes * 60)
+        # the FHIR side sets `workplaces` (the user's organizations, for workplace-restricted scopes)
+        found: Callable[[str], list[str]] = getattr(args, "workplaces", None) or (lambda fhir_user: [])
+        token, record = mint(store, args.user, args.scope, args.minutes * 60, found)
     finally:
         store.close()
     print(token)

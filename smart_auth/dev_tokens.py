@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import time
 import uuid
+from collections.abc import Callable
 
 from smart_auth.hashing import digest, new_secret
 from smart_auth.roles import Roles
@@ -28,12 +29,21 @@ def from_loopback(address: str | None) -> bool:
         return False
 
 
-def mint(store: AuthStore, username: str, scope: str | None = None, ttl: int = 3600) -> tuple[str, Record]:
-    """A loopback-only access token for a user: the token, and its stored record."""
+def mint(
+    store: AuthStore,
+    username: str,
+    scope: str | None = None,
+    ttl: int = 3600,
+    workplaces: Callable[[str], list[str]] = lambda fhir_user: [],
+) -> tuple[str, Record]:
+    """A loopback-only access token for a user: the token, and its stored record.
+    `workplaces(fhir_user)`: the user's organizations (see `Directory.workplaces`)."""
     user = store.find_user(username)
     if user is None or user.get("disabled"):
         raise ValueError(f"no such user: {username}")
-    ceiling = Roles().ceiling(user["role"])
+    roles = Roles()
+    mine = bool(user.get("fhir_user")) and roles.by_workplace(user["role"])
+    ceiling = roles.ceiling(user["role"], workplaces(user["fhir_user"]) if mine else [])
     granted = narrow(ScopeSet.parse(scope, strict=True), ceiling) if scope else ceiling
     if not granted.resources:
         raise ValueError(f"the role {user['role']} may not be granted {scope}")

@@ -48,6 +48,12 @@ class Directory(Protocol):
         """One patient, to name them on the consent page (an EHR launch gives only the id)."""
         ...
 
+    def workplaces(self, fhir_user: str) -> list[str]:
+        """The organizations (`Organization/id`) a user works at: a PractitionerRole's
+        organization, or those of every role of a Practitioner. Role scopes restricted to
+        `{organization}` are granted for these (see roles.py)."""
+        ...
+
 
 class EmptyDirectory:
     """No provider registry and no patients: enrolment and the picker find nothing."""
@@ -60,3 +66,6 @@ class EmptyDirectory:
 
     def patient(self, patient_id: str) -> PatientSummary | None:
         return None
+
+    def workplaces(self, fhir_user: str) -> list[str]:
+        return []

@@ -111,7 +111,9 @@ class SmartAuth:
 
     def scope_for_user(self, scope: str, user: User) -> str:
         """The requested scope narrowed to what the user's role may be granted."""
-        return str(narrow(ScopeSet.parse(scope), self.roles.ceiling(user.role), CONTEXT_SCOPES))
+        mine = bool(user.fhir_user) and self.roles.by_workplace(user.role)
+        workplaces = self.directory.workplaces(str(user.fhir_user)) if mine else []
+        return str(narrow(ScopeSet.parse(scope), self.roles.ceiling(user.role, workplaces), CONTEXT_SCOPES))
 
     def approval_from(self, record: Record) -> Approval | None:
         user = self.user(record["user_id"]) if record.get("user_id") else None

@@ -105,7 +105,7 @@ def test_development_token_works_from_loopback_only(
     "args",
     [
         ["--user", "nobody"],
-        ["--user", "ph.rezaei", "--scope", "user/Claim.cruds"],
+        ["--user", "ph.rezaei", "--scope", "user/Observation.cruds"],
         ["--user", "ali", "--minutes", "0"],
     ],
 )
@@ -115,6 +115,15 @@ def test_token_refusals(tmp_path: Path, args: list[str], capsys: pytest.CaptureF
     assert main(["token", "--data", str(tmp_path), *args]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("fhir-server:")
+
+
+def test_token_claim_scopes_are_the_pharmacists_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["seed", "--data", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["token", "--data", str(tmp_path), "--user", "ph.rezaei", "--scope", "user/Claim.cruds"]) == 0
+    assert capsys.readouterr().err.split()[0] == "user/Claim.crs?provider=Organization%2Fpharmacy-1"
 
 
 def test_landing_page_shows_the_way(tmp_path: Path) -> None:

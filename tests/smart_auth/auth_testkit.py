@@ -100,6 +100,9 @@ class InMemoryDirectory:
             if (text in p["name"][0]["text"] or text == pid) and (summary := self.patient(pid))
         ]
 
+    def workplaces(self, fhir_user: str) -> list[str]:
+        return []
+
     def patient(self, patient_id: str) -> PatientSummary | None:
         p = PATIENTS.get(patient_id)
         if p is None:

@@ -37,13 +37,19 @@ MATRIX = [
     ("paraclinic", "update", "ServiceRequest", False),
     ("paraclinic", "create", "MedicationDispense", False),
     ("paraclinic", "create", "Provenance", False),
-    ("insurer", "create", "ClaimResponse", True),
+    ("insurer", "create", "ClaimResponse", False),  # only adjudication writes them
+    ("insurer", "update", "ClaimResponse", False),  # changed only through $adjust
     ("insurer", "update", "Coverage", True),
     ("insurer", "read", "MedicationRequest", True),
     ("insurer", "create", "MedicationRequest", False),
     ("patient", "read", "MedicationRequest", True),
     ("patient", "read", "AuditEvent", True),
     ("patient", "create", "MedicationRequest", False),
+    ("ministry", "read", "MeasureReport", True),
+    ("ministry", "search-type", "Measure", True),
+    ("ministry", "read", "Patient", False),  # aggregates, never patient-level data
+    ("ministry", "search-type", "MedicationRequest", False),
+    ("ministry", "read", "Claim", False),
     ("admin", "delete", "Patient", True),
     ("admin", "read", "AuditEvent", True),
 ]
@@ -61,6 +67,54 @@ def _narrow(roles: Roles, role: str, scope: str) -> ScopeSet:
     from smart_auth.scope_grant import narrow
 
     return narrow(ScopeSet.parse(scope), roles.ceiling(role))
+
+
+@pytest.mark.parametrize(
+    ("role", "workplaces", "expected"),
+    [
+        (
+            "pharmacist",
+            ["Organization/ph-1"],
+            {
+                "user/Claim.crs?provider=Organization%2Fph-1",
+                "user/ClaimResponse.rs?requestor=Organization%2Fph-1",
+                "user/PaymentReconciliation.rs?requestor=Organization%2Fph-1",
+            },
+        ),
+        (
+            "insurer",
+            ["Organization/tamin", "Organization/salamat"],
+            {
+                "user/Claim.rs?insurer=Organization%2Ftamin",
+                "user/Claim.rs?insurer=Organization%2Fsalamat",
+                "user/ClaimResponse.rs?insurer=Organization%2Ftamin",
+                "user/ClaimResponse.rs?insurer=Organization%2Fsalamat",
+                "user/PaymentReconciliation.crs?payment-issuer=Organization%2Ftamin",
+                "user/PaymentReconciliation.crs?payment-issuer=Organization%2Fsalamat",
+            },
+        ),
+        ("insurer", [], set()),  # no workplace: no claims at all
+        ("paraclinic", [], set()),
+    ],
+)
+def test_claim_scopes_are_the_users_own_workplaces(
+    role: str, workplaces: list[str], expected: set[str]
+) -> None:
+    from smart_auth.scope_grant import narrow
+
+    granted = narrow(ScopeSet.parse("user/*.cruds"), Roles().ceiling(role, workplaces))
+    claims = {
+        str(s)
+        for s in granted.resources
+        if s.resource_type in ("Claim", "ClaimResponse", "PaymentReconciliation")
+    }
+    assert claims == expected
+    access = AccessContext("c", granted)
+    decision = access.decide("search-type", "ClaimResponse")
+    assert decision.allowed is bool(workplaces)
+    assert {c.params for c in decision.constraints} == {
+        ((("requestor" if role != "insurer" else "insurer"), w),) for w in workplaces
+    }
 
 
 def test_patient_role_gets_patient_level_only(server: Server) -> None:
