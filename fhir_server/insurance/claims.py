@@ -1,0 +1,293 @@
+"""Claims: built by the server from what it recorded, or submitted by a provider and
+checked against what it recorded; adjudicated at once; never twice for one delivery.
+
+A Claim (use `claim`) names the pharmacy or paraclinic as provider, the patient's
+Coverage as insurance and the insurer Organization (found by its code, NamingSystem
+`http://noskhe.ir/fhir/sid/insurer`), carries the provider's province (extension), and
+points at each delivery it claims (`supportingInfo`, category `delivery`, searchable as
+`Claim?delivery=`) and at the prescription item (`prescription` or `referral`). Each
+item: the drug or service codes, the service date, the quantity, the unit price of the
+tariff in force on that day for that insurer, and the net amount.
+
+Claims and ClaimResponses are written by the server (`server_records.json`): a client
+asks through `$claim` or `$submit`, and the token's own narrowing (a pharmacy's
+`Claim.crs?provider=<its organization>`) decides, on the stored claim, whether it may.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from fhir_server import authorization
+from fhir_server.eprescription import context, eligibility, items
+from fhir_server.eprescription.policy import Policy
+from fhir_server.eprescription.rules_engine import merged_rule
+from fhir_server.eprescription.store_access import find, read
+from fhir_server.insurance import responses
+from fhir_server.insurance.adjudication import Facts, Line, LineResult, Rule, adjudicate
+from fhir_server.insurance.deliveries import Delivery
+from fhir_server.insurance.money import line_amount, money, quantity_of
+from fhir_server.outcome import FhirError
+from fhir_server.repository.meta import new_id, now_instant
+from fhir_server.storage.base import StoreSession
+
+if TYPE_CHECKING:
+    from fhir_server.repository.resources import Repository
+
+CLAIM_INFO = "http://noskhe.ir/fhir/CodeSystem/claim-information"
+CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
+INSURER_SID = "http://noskhe.ir/fhir/sid/insurer"
+PROVINCE_EXT = "http://noskhe.ir/fhir/StructureDefinition/province"
+SYSTEMS = {alias: system for system, alias in items.CODE_ALIASES.items()}
+
+
+@dataclass(frozen=True)
+class Payer:
+    """Who pays for a prescription item: its Coverage and that coverage's insurer."""
+
+    coverage: dict[str, Any]
+    code: str  # the insurer's code (TAMIN, SALAMAT, ...)
+    reference: dict[str, Any]  # Claim.insurer: the insurer Organization
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A claim as stored, and its adjudication."""
+
+    claim: dict[str, Any]
+    response: dict[str, Any]
+    created: bool  # False: the deliveries were claimed before (this is that claim)
+
+
+def payer_of(repo: Repository, s: StoreSession, item: dict[str, Any]) -> Payer:
+    """The payer of an item; 422 for a free (uninsured) prescription."""
+    coverage = read(s, "Coverage", items.coverage_id(item))
+    code = eligibility.insurer_code(coverage) if coverage else None
+    if items.extension(item, items.EXT_FREE) or coverage is None or code is None:
+        raise FhirError.of(
+            422,
+            "business-rule",
+            "A free (uninsured) prescription has no insurer to claim from "
+            "(نسخهٔ آزاد بیمه‌گری برای ادعای هزینه ندارد)",
+        )
+    return Payer(coverage, code, insurer_reference(repo, s, code, coverage))
+
+
+def insurer_reference(repo: Repository, s: StoreSession, code: str, coverage: dict[str, Any]) -> dict[str, Any]:
+    """The insurer Organization with this code; without one in the store, a reference
+    by identifier only (then no insurer's staff sees the claim until it exists)."""
+    identifier = {"system": INSURER_SID, "value": code}
+    found = find(repo, s, "Organization", [("identifier", f"{INSURER_SID}|{code}")], 2)
+    display = ((coverage.get("payor") or [{}])[0]).get("display") or code
+    if len(found) == 1:
+        return {"reference": f"Organization/{found[0]['id']}", "identifier": identifier, "display": display}
+    return {"identifier": identifier, "display": display}
+
+
+def province_of(s: StoreSession, provider: str) -> dict[str, Any] | None:
+    """The province extension of the provider Organization, to copy onto its claims."""
+    org = read(s, "Organization", items.ref_id({"reference": provider}, "Organization"))
+    for ext in (org or {}).get("extension") or []:
+        if ext.get("url") == PROVINCE_EXT:
+            return {"url": PROVINCE_EXT, "valueCoding": ext.get("valueCoding")}
+    return None
+
+
+def _number(value: Decimal) -> int | float:
+    """A Decimal as a JSON number: an int when whole (what FHIR decimals look like)."""
+    return int(value) if value == value.to_integral_value() else float(str(value))
+
+
+def _concept(delivery: Delivery) -> dict[str, Any]:
+    codings = [{"system": SYSTEMS[k.split("|")[0]], "code": k.split("|", 1)[1]} for k in delivery.keys]
+    return {"coding": codings, "text": delivery.label}
+
+
+def build(
+    deliveries: Sequence[Delivery], payer: Payer, province: dict[str, Any] | None, policy: Policy
+) -> dict[str, Any]:
+    """The Claim for `deliveries` (of one patient, one provider, one payer), each item
+    priced from the tariff in force on its service date."""
+    first = deliveries[0]
+    refs = list(dict.fromkeys(d.ref for d in deliveries))
+    claim_items = []
+    for n, d in enumerate(deliveries, 1):
+        price = policy.tariffs.price(payer.code, d.keys, d.day)
+        unit = price.rials if price else 0
+        quantity: dict[str, Any] = {"value": _number(d.quantity)}
+        if d.unit:
+            quantity["unit"] = d.unit
+        claim_items.append(
+            {
+                "sequence": n,
+                "informationSequence": [refs.index(d.ref) + 1],
+                "productOrService": _concept(d),
+                "servicedDate": d.day.isoformat(),
+                "quantity": quantity,
+                "unitPrice": money(unit),
+                "net": money(line_amount(d.quantity, unit)),
+            }
+        )
+    claim: dict[str, Any] = {
+        "resourceType": "Claim",
+        "status": "active",
+        "type": _claim_type(first),
+        "use": "claim",
+        "patient": {"reference": first.patient},
+        "created": now_instant(),
+        "insurer": payer.reference,
+        "provider": {"reference": first.provider},
+        "priority": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/processpriority", "code": "normal"}]},
+        "supportingInfo": [_delivery_info(n, ref) for n, ref in enumerate(refs, 1)],
+        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": f"Coverage/{payer.coverage['id']}"}}],
+        "item": claim_items,
+        "total": money(sum(int(i["net"]["value"]) for i in claim_items)),
+    }
+    claim.update(_prescription(deliveries))
+    if province is not None:
+        claim["extension"] = [province]
+    return claim
+
+
+def _claim_type(delivery: Delivery) -> dict[str, Any]:
+    code = "pharmacy" if delivery.ref.startswith("MedicationDispense/") else "professional"
+    return {"coding": [{"system": CLAIM_TYPE, "code": code}]}
+
+
+def _delivery_info(sequence: int, ref: str) -> dict[str, Any]:
+    return {
+        "sequence": sequence,
+        "category": {"coding": [{"system": CLAIM_INFO, "code": "delivery"}]},
+        "valueReference": {"reference": ref},
+    }
+
+
+def _prescription(deliveries: Sequence[Delivery]) -> dict[str, Any]:
+    """Claim.prescription (a MedicationRequest) or .referral (a ServiceRequest), when all
+    the deliveries are of one prescription item."""
+    found = {f"{d.item['resourceType']}/{d.item['id']}" for d in deliveries}
+    if len(found) != 1:
+        return {}
+    ref = found.pop()
+    return {"prescription" if ref.startswith("MedicationRequest/") else "referral": {"reference": ref}}
+
+
+def delivery_refs(claim: dict[str, Any]) -> dict[int, str]:
+    """supportingInfo sequence -> the delivery it names (category delivery)."""
+    found = {}
+    for info in claim.get("supportingInfo") or []:
+        codes = {(c.get("system"), c.get("code")) for c in (info.get("category") or {}).get("coding") or []}
+        ref = str((info.get("valueReference") or {}).get("reference") or "")
+        if (CLAIM_INFO, "delivery") in codes and ref.split("/")[0] in ("MedicationDispense", "DiagnosticReport"):
+            found[int(info.get("sequence") or 0)] = ref
+    return found
+
+
+def item_deliveries(claim: dict[str, Any], deliveries: Sequence[Delivery]) -> list[Delivery | None]:
+    """For each claim item, the recorded delivery behind it: named by its
+    informationSequence and sharing one of its codes; None when nothing recorded is."""
+    refs = delivery_refs(claim)
+    out: list[Delivery | None] = []
+    for item in claim.get("item") or []:
+        named = {refs.get(int(n)) for n in item.get("informationSequence") or []}
+        keys = set(items.code_keys({"resourceType": "ServiceRequest", "code": item.get("productOrService")}))
+        out.append(next((d for d in deliveries if d.ref in named and keys & set(d.keys)), None))
+    return out
+
+
+def adjudicate_claim(
+    repo: Repository,
+    s: StoreSession,
+    claim: dict[str, Any],
+    deliveries: Sequence[Delivery | None],
+    payer: Payer,
+    policy: Policy,
+    caps: dict[int, Decimal] | None = None,
+) -> list[LineResult]:
+    """Every item of `claim` adjudicated against the delivery behind it (same order);
+    `caps`: item sequence -> the quantity a reviewer accepts."""
+    prior_auth = any(i.get("preAuthRef") for i in claim.get("insurance") or [])
+    patient = items.ref_id(claim.get("patient"), "Patient") or ""
+    results = []
+    for item, delivery in zip(claim.get("item") or [], deliveries, strict=True):
+        line = _line(item, delivery, prior_auth, (caps or {}).get(int(item["sequence"])))
+        if delivery is None:
+            rule, specialties = Rule(insurer_share=0), frozenset[str]()
+        else:
+            rule = Rule.of(merged_rule(delivery.item, payer.code, policy))
+            specialties = context.specialties(repo, s, items.requester_ref(delivery.item)) or frozenset()
+        member = eligibility.valid_on(payer.coverage, patient, line.service_date)
+        facts = Facts(payer.code, member, specialties)
+        keys = delivery.keys if delivery else ()
+        results.append(adjudicate(line, rule, facts, policy.tariffs.price(payer.code, keys, line.service_date)))
+    return results
+
+
+def _line(item: dict[str, Any], delivery: Delivery | None, prior_auth: bool, cap: Decimal | None) -> Line:
+    from datetime import date
+
+    quantity = quantity_of((item.get("quantity") or {}).get("value", 1))
+    delivered = delivery.quantity if delivery else Decimal(0)
+    if cap is not None:
+        delivered = min(delivered, cap)
+    day = item.get("servicedDate") or (delivery.day.isoformat() if delivery else None)
+    return Line(
+        int(item["sequence"]),
+        str((item.get("productOrService") or {}).get("text") or (delivery.label if delivery else "?")),
+        quantity,
+        int((item.get("unitPrice") or {}).get("value") or 0),
+        delivered,
+        date.fromisoformat(str(day)[:10]) if day else date.today(),
+        delivery.recorded_share if delivery else None,
+        prior_auth,
+    )
+
+
+def record(
+    repo: Repository,
+    s: StoreSession,
+    claim: dict[str, Any],
+    deliveries: Sequence[Delivery],
+    payer: Payer,
+    policy: Policy,
+    again: str = "return",
+) -> Recorded:
+    """Store `claim` for `deliveries` and its adjudication, in session `s`.
+
+    Each delivery is claimed once (a unique claim in the store): when one was claimed
+    before, `again="return"` answers that claim and its response (the same request
+    repeated), `again="refuse"` 409. The caller's token must allow creating this very
+    claim (its narrowing: its own provider), checked on the stored claim."""
+    claim_id = new_id()
+    refs = sorted({d.ref for d in deliveries})
+    for ref in refs:
+        holder = s.claim(f"claimed-delivery|{ref}", claim_id)
+        if holder != claim_id:
+            if again == "return" and len(refs) == 1:
+                return _earlier(repo, s, holder)
+            raise FhirError.of(409, "duplicate", f"{ref} was already claimed (Claim/{holder})")
+    authorization.current().require("create", "Claim")
+    with authorization.as_system():
+        stored = repo.create(s, "Claim", claim, id_=claim_id).resource or claim
+    authorization.current().check(s, "create", stored)
+    lines = adjudicate_claim(repo, s, stored, item_deliveries(stored, deliveries), payer, policy)
+    response = responses.claim_response(stored, lines, now_instant())
+    with authorization.as_system():
+        written = repo.create(s, "ClaimResponse", response).resource or response
+    return Recorded(stored, written, True)
+
+
+def _earlier(repo: Repository, s: StoreSession, claim_id: str) -> Recorded:
+    """The claim made before for the same delivery, as the caller may see it."""
+    claim = repo.read(s, "Claim", claim_id)
+    assert claim.body is not None
+    import orjson
+
+    found = find(repo, s, "ClaimResponse", [("request", f"Claim/{claim_id}")], 2)
+    if not found:
+        raise FhirError.of(409, "conflict", f"Claim/{claim_id} has no adjudication yet")
+    repo.read(s, "ClaimResponse", found[0]["id"])  # 403 unless the caller may see it
+    return Recorded(orjson.loads(claim.body), found[0], False)
