@@ -7,6 +7,7 @@ from typing import Any
 
 from fhir_server import authorization
 from fhir_server.eprescription import infant
+from fhir_server.insurance.acting import organizations_of
 from fhir_server.repository import Repository
 from fhir_server.storage.base import Store, StoreSession
 from smart_auth.directory import PatientSummary, ProviderAccount
@@ -125,14 +126,8 @@ class FhirDirectory:
             return self._described(s, found[0]) if found else None
 
     def workplaces(self, fhir_user: str) -> list[str]:
-        type_, _, id_ = fhir_user.partition("/")
-        if type_ not in ("Practitioner", "PractitionerRole") or not id_:
-            return []
-        query = [("_id", id_)] if type_ == "PractitionerRole" else [("practitioner", fhir_user)]
         with self.store.session() as s:
-            roles = self._search(s, "PractitionerRole", query)
-        found = [str((r.get("organization") or {}).get("reference") or "") for r in roles]
-        return sorted({ref for ref in found if ref.startswith("Organization/")})
+            return organizations_of(self.repo, s, fhir_user)
 
     def _described(self, s: StoreSession, patient: dict[str, Any]) -> PatientSummary:
         def mother(code: str) -> dict[str, Any] | None:

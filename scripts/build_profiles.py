@@ -663,6 +663,13 @@ def extension_definitions() -> list[dict[str, Any]]:
             "claim-result",
         ),
         ext(
+            "adjudication-review",
+            "The insurer reviewer's decision on the adjudication (ClaimResponse/$adjust)",
+            "ClaimResponse",
+            "Coding",
+            "adjudication-review",
+        ),
+        ext(
             "search-token-system",
             "The system of the plain strings a token SearchParameter indexes "
             "(bare and system|code both find them)",

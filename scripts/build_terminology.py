@@ -462,6 +462,7 @@ def build() -> list[dict[str, Any]]:
             description="ClaimResponse.item.adjudication.reason: the adjudication rules' findings.",
         ),
         simple("claim-result", "Results of a claim's adjudication", "claim_result.txt"),
+        simple("adjudication-review", "Reviewers' decisions on an adjudication", "adjudication_review.txt"),
         simple("claim-information", "Claim supporting information categories", "claim_information.txt"),
         simple("specialty", "Practitioner specialties", "specialty.txt"),
         relationship(),
@@ -528,6 +529,9 @@ def build() -> list[dict[str, Any]]:
             "adjudication-reason", "Adjudication reasons", [whole(f"{BASE}/CodeSystem/adjudication-reason")]
         ),
         value_set("claim-result", "Claim results", [whole(f"{BASE}/CodeSystem/claim-result")]),
+        value_set(
+            "adjudication-review", "Reviewers' decisions", [whole(f"{BASE}/CodeSystem/adjudication-review")]
+        ),
         value_set("specialty", "Practitioner specialties", [whole(f"{BASE}/CodeSystem/specialty")]),
         value_set(
             "coverage-relationship",

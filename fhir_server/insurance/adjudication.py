@@ -23,7 +23,7 @@ it (see `money.split`). A denied line is eligible for nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -32,7 +32,7 @@ from fhir_server.insurance.money import line_amount, quantity_of, split
 from fhir_server.insurance.tariffs import Price
 
 DENIALS = ("not-member", "not-covered", "specialty", "prior-auth", "no-tariff", "not-delivered")
-REDUCTIONS = ("over-delivered", "max-quantity", "price-above-tariff", "share")
+REDUCTIONS = ("over-delivered", "max-quantity", "price-above-tariff", "share", "reviewer")
 
 
 @dataclass(frozen=True)
@@ -172,3 +172,22 @@ def _percent(line: Line, rule: Rule, facts: Facts, findings: list[Finding]) -> i
         findings.append(Finding("share", {**values, "insurer": facts.insurer}))
         return rule.insurer_share
     return line.recorded_share
+
+
+def cap(result: LineResult, quantity: Decimal, finding: Finding) -> LineResult:
+    """A reviewer's adjustment: the line paid for at most `quantity` (never more than the
+    rules allowed), at the same unit price and percent; `finding` says who and why."""
+    if quantity < 0:
+        raise ValueError(f"a reviewer's quantity is not negative: {quantity}")
+    if quantity > result.quantity:
+        raise ValueError(f"a reviewer may lower {result.quantity} but not raise it to {quantity}")
+    eligible = line_amount(quantity, result.unit_price)
+    benefit, copay = split(eligible, result.percent)
+    return replace(
+        result,
+        quantity=quantity,
+        eligible=eligible,
+        benefit=benefit,
+        copay=copay,
+        findings=(*result.findings, finding),
+    )

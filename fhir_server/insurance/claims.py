@@ -18,8 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from fhir_server import authorization
 from fhir_server.eprescription import context, eligibility, items
@@ -76,7 +79,9 @@ def payer_of(repo: Repository, s: StoreSession, item: dict[str, Any]) -> Payer:
     return Payer(coverage, code, insurer_reference(repo, s, code, coverage))
 
 
-def insurer_reference(repo: Repository, s: StoreSession, code: str, coverage: dict[str, Any]) -> dict[str, Any]:
+def insurer_reference(
+    repo: Repository, s: StoreSession, code: str, coverage: dict[str, Any]
+) -> dict[str, Any]:
     """The insurer Organization with this code; without one in the store, a reference
     by identifier only (then no insurer's staff sees the claim until it exists)."""
     identifier = {"system": INSURER_SID, "value": code}
@@ -113,7 +118,8 @@ def build(
     priced from the tariff in force on its service date."""
     first = deliveries[0]
     refs = list(dict.fromkeys(d.ref for d in deliveries))
-    claim_items = []
+    claim_items: list[dict[str, Any]] = []
+    total = 0
     for n, d in enumerate(deliveries, 1):
         price = policy.tariffs.price(payer.code, d.keys, d.day)
         unit = price.rials if price else 0
@@ -131,6 +137,7 @@ def build(
                 "net": money(line_amount(d.quantity, unit)),
             }
         )
+        total += line_amount(d.quantity, unit)
     claim: dict[str, Any] = {
         "resourceType": "Claim",
         "status": "active",
@@ -140,11 +147,15 @@ def build(
         "created": now_instant(),
         "insurer": payer.reference,
         "provider": {"reference": first.provider},
-        "priority": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/processpriority", "code": "normal"}]},
+        "priority": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/processpriority", "code": "normal"}]
+        },
         "supportingInfo": [_delivery_info(n, ref) for n, ref in enumerate(refs, 1)],
-        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": f"Coverage/{payer.coverage['id']}"}}],
+        "insurance": [
+            {"sequence": 1, "focal": True, "coverage": {"reference": f"Coverage/{payer.coverage['id']}"}}
+        ],
         "item": claim_items,
-        "total": money(sum(int(i["net"]["value"]) for i in claim_items)),
+        "total": money(total),
     }
     claim.update(_prescription(deliveries))
     if province is not None:
@@ -181,7 +192,10 @@ def delivery_refs(claim: dict[str, Any]) -> dict[int, str]:
     for info in claim.get("supportingInfo") or []:
         codes = {(c.get("system"), c.get("code")) for c in (info.get("category") or {}).get("coding") or []}
         ref = str((info.get("valueReference") or {}).get("reference") or "")
-        if (CLAIM_INFO, "delivery") in codes and ref.split("/")[0] in ("MedicationDispense", "DiagnosticReport"):
+        if (CLAIM_INFO, "delivery") in codes and ref.split("/")[0] in (
+            "MedicationDispense",
+            "DiagnosticReport",
+        ):
             found[int(info.get("sequence") or 0)] = ref
     return found
 
@@ -205,15 +219,13 @@ def adjudicate_claim(
     deliveries: Sequence[Delivery | None],
     payer: Payer,
     policy: Policy,
-    caps: dict[int, Decimal] | None = None,
 ) -> list[LineResult]:
-    """Every item of `claim` adjudicated against the delivery behind it (same order);
-    `caps`: item sequence -> the quantity a reviewer accepts."""
+    """Every item of `claim` adjudicated against the delivery behind it (same order)."""
     prior_auth = any(i.get("preAuthRef") for i in claim.get("insurance") or [])
     patient = items.ref_id(claim.get("patient"), "Patient") or ""
     results = []
     for item, delivery in zip(claim.get("item") or [], deliveries, strict=True):
-        line = _line(item, delivery, prior_auth, (caps or {}).get(int(item["sequence"])))
+        line = _line(item, delivery, prior_auth)
         if delivery is None:
             rule, specialties = Rule(insurer_share=0), frozenset[str]()
         else:
@@ -222,17 +234,15 @@ def adjudicate_claim(
         member = eligibility.valid_on(payer.coverage, patient, line.service_date)
         facts = Facts(payer.code, member, specialties)
         keys = delivery.keys if delivery else ()
-        results.append(adjudicate(line, rule, facts, policy.tariffs.price(payer.code, keys, line.service_date)))
+        results.append(
+            adjudicate(line, rule, facts, policy.tariffs.price(payer.code, keys, line.service_date))
+        )
     return results
 
 
-def _line(item: dict[str, Any], delivery: Delivery | None, prior_auth: bool, cap: Decimal | None) -> Line:
-    from datetime import date
-
+def _line(item: dict[str, Any], delivery: Delivery | None, prior_auth: bool) -> Line:
     quantity = quantity_of((item.get("quantity") or {}).get("value", 1))
     delivered = delivery.quantity if delivery else Decimal(0)
-    if cap is not None:
-        delivered = min(delivered, cap)
     day = item.get("servicedDate") or (delivery.day.isoformat() if delivery else None)
     return Line(
         int(item["sequence"]),
@@ -280,14 +290,16 @@ def record(
     return Recorded(stored, written, True)
 
 
+def stored(repo: Repository, s: StoreSession, id_: str, type_: str = "Claim") -> dict[str, Any]:
+    """A stored resource read through the Repository (404, 410, or 403 for the caller)."""
+    found: dict[str, Any] = orjson.loads(repo.read(s, type_, id_).body or b"{}")
+    return found
+
+
 def _earlier(repo: Repository, s: StoreSession, claim_id: str) -> Recorded:
     """The claim made before for the same delivery, as the caller may see it."""
-    claim = repo.read(s, "Claim", claim_id)
-    assert claim.body is not None
-    import orjson
-
+    claim = stored(repo, s, claim_id)
     found = find(repo, s, "ClaimResponse", [("request", f"Claim/{claim_id}")], 2)
     if not found:
         raise FhirError.of(409, "conflict", f"Claim/{claim_id} has no adjudication yet")
-    repo.read(s, "ClaimResponse", found[0]["id"])  # 403 unless the caller may see it
-    return Recorded(orjson.loads(claim.body), found[0], False)
+    return Recorded(claim, stored(repo, s, found[0]["id"], "ClaimResponse"), False)

@@ -61,6 +61,13 @@ def tehran_day(instant: str | None) -> date | None:
     return moment.astimezone(TEHRAN).date()
 
 
+def of_record(repo: Repository, s: StoreSession, record: dict[str, Any]) -> list[Delivery]:
+    """The deliveries a MedicationDispense or DiagnosticReport stands for."""
+    if record.get("resourceType") == "MedicationDispense":
+        return [of_dispense(repo, s, record)]
+    return of_report(s, record)
+
+
 def of_dispense(repo: Repository, s: StoreSession, record: dict[str, Any]) -> Delivery:
     """The delivery a dispense record stands for; 422 for one that cannot be claimed."""
     ref = f"MedicationDispense/{record['id']}"
@@ -106,7 +113,9 @@ def of_report(s: StoreSession, report: dict[str, Any]) -> list[Delivery]:
     if provider is None:
         raise _unclaimable(ref, "it names no performing organization (performer)")
     day = tehran_day(
-        report.get("effectiveDateTime") or report.get("issued") or (report.get("meta") or {}).get("lastUpdated")
+        report.get("effectiveDateTime")
+        or report.get("issued")
+        or (report.get("meta") or {}).get("lastUpdated")
     )
     assert day is not None
     found = []

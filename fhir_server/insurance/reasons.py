@@ -20,7 +20,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The patient had no valid {insurer} coverage on {day}: not paid",
         "بیمار در تاریخ {day} بیمهٔ معتبر {insurer} نداشت: پرداخت نمی‌شود",
     ),
-    "not-covered": ("{item} is not covered by {insurer}: not paid", "{item} تحت پوشش {insurer} نیست: پرداخت نمی‌شود"),
+    "not-covered": (
+        "{item} is not covered by {insurer}: not paid",
+        "{item} تحت پوشش {insurer} نیست: پرداخت نمی‌شود",
+    ),
     "specialty": (
         "{item} is paid only when prescribed by: {allowed}",
         "{item} فقط با تجویز این تخصص‌ها پرداخت می‌شود: {allowed}",
@@ -39,15 +42,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "over-delivered": (
         "{item}: {claimed} claimed but {delivered} recorded as delivered, net of returns: {delivered} paid",
-        "{item}: {claimed} ادعا شده ولی پس از کسر مرجوعی {delivered} تحویل ثبت شده است: {delivered} پرداخت می‌شود",
+        "{item}: {claimed} ادعا شده ولی پس از کسر مرجوعی {delivered} تحویل ثبت شده است: "
+        "{delivered} پرداخت می‌شود",
     ),
     "max-quantity": (
         "{item}: {insurer} pays at most {max} per delivery; {claimed} claimed",
         "{item}: {insurer} در هر تحویل حداکثر {max} پرداخت می‌کند؛ {claimed} ادعا شده است",
     ),
     "price-above-tariff": (
-        "{item}: unit price {claimed} rials is above the tariff of {tariff} rials ({schedule}): paid at the tariff",
-        "{item}: قیمت واحد {claimed} ریال بیش از تعرفهٔ {tariff} ریال ({schedule}) است: به قیمت تعرفه پرداخت می‌شود",
+        "{item}: unit price {claimed} rials is above the tariff of {tariff} rials ({schedule}): "
+        "paid at the tariff",
+        "{item}: قیمت واحد {claimed} ریال بیش از تعرفهٔ {tariff} ریال ({schedule}) است: "
+        "به قیمت تعرفه پرداخت می‌شود",
     ),
     "share": (
         "{item}: the {recorded}% insurer share recorded at dispensing is above {insurer}'s {allowed}%: "
@@ -63,7 +69,9 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 
 def _show(value: object, lang: str) -> str:
-    text = f"{value:,}" if isinstance(value, int) else f"{value:f}" if isinstance(value, Decimal) else str(value)
+    text = (
+        f"{value:,}" if isinstance(value, int) else f"{value:f}" if isinstance(value, Decimal) else str(value)
+    )
     if isinstance(value, Decimal) and "." in text:
         text = text.rstrip("0").rstrip(".")
     return text.translate(PERSIAN_DIGITS).replace(",", "٬") if lang == "fa" and _numeric(value) else text

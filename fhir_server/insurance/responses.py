@@ -59,7 +59,7 @@ def _adjudication(line: LineResult) -> list[dict[str, Any]]:
 
 
 def _notes(findings: Sequence[Finding], first: int) -> list[dict[str, Any]]:
-    notes = []
+    notes: list[dict[str, Any]] = []
     for finding in findings:
         for lang, text in reasons.sentences(finding).items():
             notes.append(

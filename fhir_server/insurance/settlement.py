@@ -77,8 +77,8 @@ def settle(
         raise FhirError.of(
             422,
             "business-rule",
-            f"Month {month} has not ended yet in Tehran (it ends at {instant(month.end)}): settle it afterwards "
-            f"(ماه {month} هنوز تمام نشده است)",
+            f"Month {month} has not ended yet in Tehran (it ends at {instant(month.end)}): "
+            f"settle it afterwards (ماه {month} هنوز تمام نشده است)",
         )
     key = f"{insurer}|{provider}|{month}"
     pr_id = new_id()

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from fhir_server.insurance.adjudication import Facts, Line, Rule, adjudicate
+from fhir_server.insurance.adjudication import Facts, Finding, Line, Rule, adjudicate, cap
 from fhir_server.insurance.tariffs import Price
 
 DAY = date(2026, 11, 27)
@@ -168,3 +168,46 @@ def test_rule_from_policy_data() -> None:
     rule = Rule.of({"insurerShare": 90, "maxQuantity": 30, "specialties": ["IM"], "priorAuthorization": True})
     assert rule == Rule(90, True, Decimal(30), frozenset({"IM"}), True)
     assert Rule.of({"covered": False}).covered is False and Rule.of({}).insurer_share == 0
+
+
+REVIEW = Finding("reviewer", {"who": "Practitioner/rev-1", "note": "one box was not handed over"})
+
+
+@pytest.mark.parametrize(
+    ("quantity", "eligible", "benefit", "copay"),
+    [
+        (Decimal(10), 200_000, 140_000, 60_000),  # as adjudicated
+        (Decimal(9), 180_000, 126_000, 54_000),
+        (Decimal("0.5"), 10_000, 7_000, 3_000),
+        (Decimal(0), 0, 0, 0),
+    ],
+)
+def test_reviewer_caps_a_line(quantity: Decimal, eligible: int, benefit: int, copay: int) -> None:
+    r = cap(adjudicate(LINE, RULE, FACTS, PRICE), quantity, REVIEW)
+    assert (r.quantity, r.eligible, r.benefit, r.copay, r.submitted) == (
+        quantity,
+        eligible,
+        benefit,
+        copay,
+        200_000,
+    )
+    assert codes(r) == ["reviewer"] and not r.denied
+
+
+def test_reviewer_keeps_the_rules_price_and_share() -> None:
+    line = replace(LINE, unit_price=21_000, recorded_share=90)
+    r = cap(adjudicate(line, RULE, FACTS, PRICE), Decimal(5), REVIEW)
+    assert (r.unit_price, r.percent, r.eligible, r.benefit) == (20_000, 70, 100_000, 70_000)
+    assert codes(r) == ["price-above-tariff", "share", "reviewer"]
+
+
+@pytest.mark.parametrize("quantity", [Decimal("10.5"), Decimal(11), Decimal(-1)])
+def test_reviewer_cannot_raise_or_go_negative(quantity: Decimal) -> None:
+    with pytest.raises(ValueError):
+        cap(adjudicate(LINE, RULE, FACTS, PRICE), quantity, REVIEW)
+
+
+def test_reviewer_cannot_revive_a_denied_line() -> None:
+    denied = adjudicate(LINE, replace(RULE, covered=False), FACTS, PRICE)
+    with pytest.raises(ValueError):
+        cap(denied, Decimal(1), REVIEW)

@@ -50,7 +50,9 @@ def test_month_of_a_day() -> None:
     assert str(Month.of(date(2026, 11, 22))) == "1405-09"
 
 
-@pytest.mark.parametrize("text", ["1405-13", "1405-00", "1405-9", "14059", "1405/09", "", "abcd-ef", "0999-01"])
+@pytest.mark.parametrize(
+    "text", ["1405-13", "1405-00", "1405-9", "14059", "1405/09", "", "abcd-ef", "0999-01"]
+)
 def test_not_a_month(text: str) -> None:
     with pytest.raises(ValueError, match="YYYY-MM"):
         Month.parse(text)
