@@ -15,7 +15,7 @@ access to the delivery first).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +24,11 @@ from fhir_server.eprescription.store_access import find, read
 from fhir_server.insurance.money import quantity_of
 from fhir_server.outcome import FhirError
 from fhir_server.storage.base import StoreSession
+from fhir_server.tehran import tehran_day
 
 if TYPE_CHECKING:
     from fhir_server.repository.resources import Repository
 
-TEHRAN = timezone(timedelta(hours=3, minutes=30))  # no daylight saving time since 2022
 DELIVERY_TYPES = ("MedicationDispense", "DiagnosticReport")
 
 
@@ -47,18 +47,6 @@ class Delivery:
     unit: str | None
     day: date  # of delivery, in Tehran
     recorded_share: int | None  # insurer percent recorded at dispensing
-
-
-def tehran_day(instant: str | None) -> date | None:
-    """The calendar day in Tehran of a FHIR instant or dateTime (a date as is)."""
-    if not instant:
-        return None
-    if len(instant) <= 10:
-        return date.fromisoformat(instant)
-    moment = datetime.fromisoformat(instant.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(TEHRAN).date()
 
 
 def of_record(repo: Repository, s: StoreSession, record: dict[str, Any]) -> list[Delivery]:

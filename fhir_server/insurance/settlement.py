@@ -20,11 +20,11 @@ from fhir_server import authorization
 from fhir_server.insurance import responses
 from fhir_server.insurance.claims import PROVINCE_EXT
 from fhir_server.insurance.money import money
-from fhir_server.insurance.periods import Month, instant
 from fhir_server.outcome import FhirError
 from fhir_server.repository.meta import new_id, now_instant
 from fhir_server.repository.paging import iterate
 from fhir_server.storage.base import Store, StoreSession
+from fhir_server.tehran import Month, instant
 
 if TYPE_CHECKING:
     from fhir_server.repository.resources import Repository

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from fhir_server.insurance.periods import Month, instant
+from fhir_server.tehran import Month, instant, tehran_day
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,20 @@ def test_month_of_a_day() -> None:
 def test_not_a_month(text: str) -> None:
     with pytest.raises(ValueError, match="YYYY-MM"):
         Month.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "day"),
+    [
+        ("2026-11-21T20:29:59Z", date(2026, 11, 21)),
+        ("2026-11-21T20:30:00Z", date(2026, 11, 22)),  # midnight in Tehran
+        ("2026-11-22T00:10:00+03:30", date(2026, 11, 22)),
+        ("2026-11-21T23:59:59+00:00", date(2026, 11, 22)),
+        ("2026-11-22", date(2026, 11, 22)),  # a date is that day
+        ("2026-11", date(2026, 11, 1)),
+        (None, None),
+        ("", None),
+    ],
+)
+def test_tehran_day(value: str | None, day: date | None) -> None:
+    assert tehran_day(value) == day

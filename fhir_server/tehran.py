@@ -1,12 +1,12 @@
-"""Jalali months as periods of time: days counted in Asia/Tehran (UTC+03:30, no daylight
-saving time since 2022), so month 1405-09 runs from 1405/09/01 00:00 Tehran time
+"""Days and Jalali months as Iran counts them: in Asia/Tehran (UTC+03:30, no daylight
+saving time since 2022). Month 1405-09 runs from 1405/09/01 00:00 Tehran time
 (2026-11-21T20:30:00Z) up to, not including, 1405/10/01 00:00 Tehran time."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import jdatetime
 
@@ -63,3 +63,15 @@ class Month:
 def instant(moment: datetime) -> str:
     """A FHIR instant with the Tehran offset: 2026-11-22T00:00:00+03:30."""
     return moment.astimezone(TEHRAN).isoformat(timespec="seconds")
+
+
+def tehran_day(instant_or_date: str | None) -> date | None:
+    """The calendar day in Tehran of a FHIR instant or dateTime (a date as is)."""
+    if not instant_or_date:
+        return None
+    if len(instant_or_date) <= 10:  # a date, year-month or year: its first day
+        return date.fromisoformat(instant_or_date + "-01-01"[len(instant_or_date) - 4 :])
+    moment = datetime.fromisoformat(instant_or_date.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(TEHRAN).date()
