@@ -670,6 +670,18 @@ def extension_definitions() -> list[dict[str, Any]]:
             "adjudication-review",
         ),
         ext(
+            "measure-date",
+            "FHIRPath: the day (in Tehran) a resource counts on in this population; without it, as of now",
+            "Measure.group.population",
+            "string",
+        ),
+        ext(
+            "measure-count-distinct",
+            "FHIRPath: the value counted once in this population (a prescription id, a pharmacy)",
+            "Measure.group.population",
+            "string",
+        ),
+        ext(
             "search-token-system",
             "The system of the plain strings a token SearchParameter indexes "
             "(bare and system|code both find them)",

@@ -463,6 +463,8 @@ def build() -> list[dict[str, Any]]:
         ),
         simple("claim-result", "Results of a claim's adjudication", "claim_result.txt"),
         simple("adjudication-review", "Reviewers' decisions on an adjudication", "adjudication_review.txt"),
+        simple("measure-group", "Groups of the dashboards' measures", "measure_group.txt"),
+        simple("measure-stratifier", "Stratifiers of the dashboards' measures", "measure_stratifier.txt"),
         simple("claim-information", "Claim supporting information categories", "claim_information.txt"),
         simple("specialty", "Practitioner specialties", "specialty.txt"),
         relationship(),

@@ -115,7 +115,8 @@ def _request(
         "subject": {"reference": f"Patient/{patient['id']}"},
         "requester": {"reference": f"Practitioner/{prescriber['id']}"},
         "authoredOn": (paper.written or date.today()).isoformat(),
-        "dispenseRequest": {"quantity": {"value": item.quantity}},
+        # the pharmacy that recorded the paper dispensed it (and places it in its province)
+        "dispenseRequest": {"quantity": {"value": item.quantity}, "performer": paper.pharmacy},
         "extension": [
             {"url": items.EXT_PAPER, "valueBoolean": True},
             {"url": items.EXT_TYPE, "valueCode": "drug"},

@@ -167,13 +167,20 @@ def spec_of(measure: dict[str, Any]) -> MeasureSpec:
 
 
 def contributions(
-    spec: MeasureSpec, resource: dict[str, Any], entries: list[Component], lookup: Lookup
+    spec: MeasureSpec,
+    resource: dict[str, Any],
+    entries: list[Component],
+    lookup: Lookup,
+    only: tuple[tuple[str, str], ...] | None = None,
 ) -> list[Contribution]:
-    """What one resource (any version) counts for in every population of the measure."""
+    """What one resource (any version) counts for in every population of the measure
+    (`only`: in the populations with these criteria)."""
     found = []
     for group in spec.groups:
         for population in group.populations:
             if population.type != resource.get("resourceType"):
+                continue
+            if only is not None and population.query != only:
                 continue
             if not in_memory.matches(population.clauses, resource, entries):
                 continue
