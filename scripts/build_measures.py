@@ -69,6 +69,20 @@ def stratifier(code: str, expression: str) -> dict[str, Any]:
     }
 
 
+def components(code: str, *parts: tuple[str, str]) -> dict[str, Any]:
+    """A stratifier of several components (insurer and result): one stratum per combination."""
+    return {
+        "code": concept(f"{CS}/measure-stratifier", code),
+        "component": [
+            {
+                "code": concept(f"{CS}/measure-stratifier", c),
+                "criteria": {"language": FHIRPATH, "expression": e},
+            }
+            for c, e in parts
+        ],
+    }
+
+
 def group(
     code: str, description: str, populations: list[dict[str, Any]], stratifiers: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -272,6 +286,11 @@ def adoption() -> dict[str, Any]:
     )
 
 
+INSURER = "ClaimResponse.insurer.identifier.value"
+RESULT = f"ClaimResponse.extension.where(url='{SD}/claim-result').value.code"
+REASON = "ClaimResponse.item.adjudication.reason.coding.code"
+
+
 def claims() -> dict[str, Any]:
     return measure(
         "claims",
@@ -295,11 +314,11 @@ def claims() -> dict[str, Any]:
                 [population("initial-population", "ClaimResponse?outcome=complete", "ClaimResponse.created")],
                 [
                     stratifier("province", "ClaimResponse" + PROVINCE),
-                    stratifier("insurer", "ClaimResponse.insurer.identifier.value"),
-                    stratifier(
-                        "result", f"ClaimResponse.extension.where(url='{SD}/claim-result').value.code"
-                    ),
-                    stratifier("reason", "ClaimResponse.item.adjudication.reason.coding.code"),
+                    stratifier("insurer", INSURER),
+                    stratifier("result", RESULT),
+                    stratifier("reason", REASON),
+                    components("insurer-result", ("insurer", INSURER), ("result", RESULT)),
+                    components("insurer-reason", ("insurer", INSURER), ("reason", REASON)),
                 ],
             ),
         ],

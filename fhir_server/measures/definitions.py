@@ -14,6 +14,7 @@ counted once, such as the prescription id of an item). Anything else is refused 
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from fhir_server.measures.expressions import Expression, Lookup
 from fhir_server.measures.tally import TOTAL, Contribution
 from fhir_server.outcome import FhirError
 from fhir_server.search import in_memory, parse_search
-from fhir_server.search.entries import Component
+from fhir_server.search.entries import IndexEntry
 from fhir_server.search.plan import Clause
 from fhir_server.tehran import tehran_day
 
@@ -49,7 +50,8 @@ class Population:
 @dataclass(frozen=True)
 class Stratifier:
     code: str
-    parts: tuple[Expression, ...]  # one, or one per component (values joined with "|")
+    parts: tuple[Expression, ...]  # one, or one per component: a stratum per combination of
+    # their values, written "value|value"
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ def spec_of(measure: dict[str, Any]) -> MeasureSpec:
 def contributions(
     spec: MeasureSpec,
     resource: dict[str, Any],
-    entries: list[Component],
+    entries: list[IndexEntry],
     lookup: Lookup,
     only: tuple[tuple[str, str], ...] | None = None,
 ) -> list[Contribution]:
@@ -207,10 +209,7 @@ def _strata(
     out = []
     for stratifier in stratifiers:
         values = [part.strings(resource, lookup) for part in stratifier.parts]
-        if len(values) == 1:
-            out += [(stratifier.code, v) for v in values[0]]
-        elif all(values):
-            out.append((stratifier.code, "|".join(v[0] for v in values)))
+        out += [(stratifier.code, "|".join(combination)) for combination in itertools.product(*values)]
     return out
 
 
