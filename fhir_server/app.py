@@ -23,6 +23,7 @@ from fhir_server.api.routes import bp as fhir_routes
 from fhir_server.bulk import bulk_runner
 from fhir_server.config import Settings
 from fhir_server.conformance import shipped
+from fhir_server.dashboard import register_dashboard
 from fhir_server.directory import FhirDirectory
 from fhir_server.eprescription import claims, workflow_rules
 from fhir_server.eprescription.stamps import stamp_keys
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     after_commit.register(app)  # the patient's SMS, once the request succeeded
     app.register_blueprint(fhir_routes)
     register_site(app)
+    register_dashboard(app)
     _health_routes(app, store)
     app.extensions[RUNNER] = bulk_runner(store, repo, settings, build_repository(settings, svc))
     logging.getLogger("noskhe").setLevel(logging.INFO)
