@@ -1,4 +1,4 @@
-"""`fhir-server` command: serve, seed, reindex."""
+"""`fhir-server` command: serve, seed, reindex, claims settle, ..."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fhir_server.config import Settings
 from fhir_server.eprescription import keys_cli
+from fhir_server.insurance import claims_cli
 from smart_auth.cli import register_cli as register_auth_cli
 from smart_auth.cli import run as run_auth_cli
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     register_auth_cli(sub)  # clients, users, keys
     keys_cli.register_cli(sub)  # practitioners add-key
+    claims_cli.register_cli(sub)  # claims settle
     return parser
 
 
@@ -73,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_auth_cli(args)
     if args.command == "practitioners":
         return keys_cli.run(args)
+    if args.command == "claims":
+        return claims_cli.run(args)
     settings = Settings(data_dir=args.data, store_url=args.store)
     if args.command == "serve":
         settings.host, settings.port, settings.auth = args.host, args.port, not args.no_auth
