@@ -105,9 +105,8 @@ def run(args: argparse.Namespace) -> int:
         details = len(pr.get("detail") or [])
         amount = pr["paymentAmount"]["value"]
         again = "" if statement.created else " (settled before)"
-        print(
-            f"PaymentReconciliation/{pr['id']}\t{pr['requestor']['reference']}\t{details} claims\t{amount} IRR{again}"
-        )
+        provider = pr["requestor"]["reference"]
+        print(f"PaymentReconciliation/{pr['id']}\t{provider}\t{details} claims\t{amount} IRR{again}")
     if not statements:
         print(f"nothing to settle for {month}", file=sys.stderr)
     return 0
