@@ -29,7 +29,9 @@ from fhir_server.eprescription import context, eligibility, items
 from fhir_server.eprescription.policy import Policy
 from fhir_server.eprescription.rules_engine import merged_rule
 from fhir_server.eprescription.store_access import find, read
+from fhir_server.insurance import deliveries as recorded_deliveries
 from fhir_server.insurance import responses
+from fhir_server.insurance.acting import audit
 from fhir_server.insurance.adjudication import Facts, Line, LineResult, Rule, adjudicate
 from fhir_server.insurance.deliveries import Delivery
 from fhir_server.insurance.money import line_amount, money, quantity_of
@@ -287,6 +289,9 @@ def record(
     response = responses.claim_response(stored, lines, now_instant())
     with authorization.as_system():
         written = repo.create(s, "ClaimResponse", response).resource or response
+    result = responses.claim_result(written)
+    what = [f"ClaimResponse/{written['id']}/_history/1", f"Claim/{claim_id}"]
+    audit(repo, s, "create", what, f"adjudicated: {result}")
     return Recorded(stored, written, True)
 
 
@@ -303,3 +308,104 @@ def _earlier(repo: Repository, s: StoreSession, claim_id: str) -> Recorded:
     if not found:
         raise FhirError.of(409, "conflict", f"Claim/{claim_id} has no adjudication yet")
     return Recorded(claim, stored(repo, s, found[0]["id"], "ClaimResponse"), False)
+
+
+def checked(
+    repo: Repository, s: StoreSession, submitted: Any
+) -> tuple[dict[str, Any], list[Delivery], Payer]:
+    """A provider-built Claim checked against what the server recorded, and completed
+    from it: the deliveries it names must exist, be the caller's to see, be the claim's
+    provider's, of the claim's patient and of one payer. The insurer, coverage, patient,
+    province, dates and amounts are the server's; the provider's quantities and unit
+    prices are kept (the adjudication holds them to the records and the tariff)."""
+    if not isinstance(submitted, dict) or submitted.get("resourceType") != "Claim":
+        raise FhirError.of(
+            400, "invalid", "Claim/$submit takes a Claim (as the body or the resource parameter)"
+        )
+    if submitted.get("use") != "claim":
+        raise FhirError.of(
+            422,
+            "not-supported",
+            "Only use=claim is processed (not preauthorization or predetermination)",
+            "Claim.use",
+        )
+    refs = delivery_refs(submitted)
+    if not refs:
+        raise FhirError.of(
+            422,
+            "required",
+            f"Name each delivery claimed: supportingInfo with category {CLAIM_INFO}|delivery and a "
+            "valueReference to the MedicationDispense or DiagnosticReport",
+            "Claim.supportingInfo",
+        )
+    found: list[Delivery] = []
+    for ref in sorted(set(refs.values())):
+        type_, _, id_ = ref.partition("/")
+        found += recorded_deliveries.of_record(repo, s, stored(repo, s, id_, type_))
+    provider = str((submitted.get("provider") or {}).get("reference") or "")
+    patient = str((submitted.get("patient") or {}).get("reference") or "")
+    for d in found:
+        if d.provider != provider:
+            raise FhirError.of(
+                422,
+                "business-rule",
+                f"{provider or 'The provider'} did not deliver {d.ref} ({d.provider} did)",
+                "Claim.provider",
+            )
+        if d.patient != patient:
+            raise FhirError.of(
+                422, "business-rule", f"{d.ref} was delivered to {d.patient}, not {patient}", "Claim.patient"
+            )
+    payers = {(items.coverage_id(d.item), items.extension(d.item, items.EXT_FREE)) for d in found}
+    if len(payers) != 1:
+        raise FhirError.of(422, "business-rule", "The deliveries of one claim are paid by one coverage")
+    payer = payer_of(repo, s, found[0].item)
+    return _completed(submitted, payer, province_of(s, provider)), found, payer
+
+
+def _completed(submitted: dict[str, Any], payer: Payer, province: dict[str, Any] | None) -> dict[str, Any]:
+    claim_items = []
+    total = 0
+    for n, item in enumerate(submitted.get("item") or [], 1):
+        if not isinstance(item, dict):
+            raise FhirError.of(400, "invalid", "Claim.item must be objects")
+        price = item.get("unitPrice") or {}
+        unit = price.get("value", 0)
+        if (
+            isinstance(unit, bool)
+            or not isinstance(unit, int)
+            or unit < 0
+            or price.get("currency", "IRR") != "IRR"
+        ):
+            raise FhirError.of(
+                422, "invalid", "unitPrice is a whole number of rials (IRR)", f"Claim.item[{n - 1}].unitPrice"
+            )
+        try:
+            quantity = quantity_of((item.get("quantity") or {}).get("value", 1))
+        except ValueError as exc:
+            raise FhirError.of(422, "invalid", str(exc), f"Claim.item[{n - 1}].quantity") from exc
+        amount = line_amount(quantity, unit)
+        total += amount
+        claim_items.append({**item, "sequence": n, "unitPrice": money(unit), "net": money(amount)})
+    if not claim_items:
+        raise FhirError.of(422, "required", "A claim has at least one item", "Claim.item")
+    pre_auth = [ref for i in submitted.get("insurance") or [] for ref in i.get("preAuthRef") or []]
+    insurance: dict[str, Any] = {
+        "sequence": 1,
+        "focal": True,
+        "coverage": {"reference": f"Coverage/{payer.coverage['id']}"},
+    }
+    if pre_auth:
+        insurance["preAuthRef"] = pre_auth
+    completed = {k: v for k, v in submitted.items() if k not in ("id", "meta", "extension", "text")}
+    completed.update(
+        status="active",
+        created=now_instant(),
+        insurer=payer.reference,
+        insurance=[insurance],
+        item=claim_items,
+        total=money(total),
+    )
+    if province is not None:
+        completed["extension"] = [province]
+    return completed
