@@ -61,8 +61,10 @@ OPERATIONS = (
         name="adjust",
         title=Text("Review an adjudication", "رسیدگی کارشناس به نتیجهٔ ادعا"),
         description=Text(
-            "An insurer's reviewer accepts an adjudication or lowers the quantity paid for some of its items, "
-            "saying why: a new version of the ClaimResponse (items and totals recomputed), a Provenance naming "
+            "An insurer's reviewer accepts an adjudication or lowers the quantity paid for some of "
+            "its items, "
+            "saying why: a new version of the ClaimResponse (items and totals recomputed), a "
+            "Provenance naming "
             "who changed what and why, and an AuditEvent. Only the claim's insurer's staff, only before the "
             "month is settled, never above what the rules allowed.",
             "کارشناس بیمه نتیجهٔ رسیدگی را تأیید می‌کند یا مقدار پرداختی برخی اقلام را با ذکر دلیل کاهش می‌دهد: "

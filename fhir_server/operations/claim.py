@@ -37,9 +37,11 @@ OPERATIONS = (
         description=Text(
             "The server builds the Claim for what it recorded as delivered (a dispense net of its returns, "
             "or the services a report performed), priced from the tariff in force on the service date, "
-            "adjudicates it by the insurer's rules and answers the ClaimResponse. A delivery is claimed once: "
+            "adjudicates it by the insurer's rules and answers the ClaimResponse. A delivery is "
+            "claimed once: "
             "calling again answers the same ClaimResponse.",
-            "سرور برای آنچه تحویل آن ثبت شده است (تحویل دارو پس از کسر مرجوعی، یا خدمات انجام‌شده در یک گزارش) "
+            "سرور برای آنچه تحویل آن ثبت شده است (تحویل دارو پس از کسر مرجوعی، یا خدمات انجام‌شده در "
+            "یک گزارش) "
             "ادعای هزینه را با تعرفهٔ معتبر در تاریخ خدمت می‌سازد، آن را با قواعد بیمه‌گر رسیدگی می‌کند و "
             "ClaimResponse را برمی‌گرداند. هر تحویل یک بار ادعا می‌شود: فراخوانی دوباره همان پاسخ را می‌دهد.",
         ),

@@ -48,8 +48,10 @@ OPERATIONS = (
         title=Text("Settle a month", "تسویهٔ ماهانه"),
         description=Text(
             "The insurer's monthly statements for a Jalali month (days counted in Tehran), after it ended: "
-            "one PaymentReconciliation per provider with every claim adjudicated in the month and not settled "
-            "before, what the insurer pays for each and the totals. Settling again answers the same statements.",
+            "one PaymentReconciliation per provider with every claim adjudicated in the month and "
+            "not settled "
+            "before, what the insurer pays for each and the totals. Settling again answers the same "
+            "statements.",
             "صورت‌حساب‌های ماهانهٔ بیمه‌گر برای یک ماه شمسی (روزها به وقت تهران)، پس از پایان ماه: برای هر "
             "ارائه‌دهنده یک PaymentReconciliation با همهٔ ادعاهای رسیدگی‌شده در آن ماه که پیش‌تر تسویه نشده‌اند، "
             "سهم پرداختی بیمه برای هر یک و جمع‌ها. تسویهٔ دوباره همان صورت‌حساب‌ها را برمی‌گرداند.",

@@ -29,7 +29,8 @@ OPERATIONS = (
         title=Text("Submit a claim", "ارسال ادعای هزینه"),
         description=Text(
             "A pharmacy or paraclinic submits a Claim it built for its own deliveries, each named in "
-            "supportingInfo (category delivery): the server checks it against what it recorded (the provider, "
+            "supportingInfo (category delivery): the server checks it against what it recorded (the "
+            "provider, "
             "the patient, the quantities net of returns), completes it (insurer, coverage, province), "
             "adjudicates it and answers the ClaimResponse. A delivery claimed before is refused.",
             "داروخانه یا پاراکلینیک ادعایی را که برای تحویل‌های خود ساخته است می‌فرستد و هر تحویل را در "
