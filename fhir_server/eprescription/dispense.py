@@ -167,6 +167,14 @@ class DispenseRule:
                 f"Only the pharmacy that dispensed ({pharmacy_of(original)}) may record a {kind} of it",
                 "MedicationDispense.performer",
             )
+        claimed = find(repo, s, "Claim", [("delivery", f"MedicationDispense/{original_id}")], 1)
+        if claimed:
+            raise FhirError.of(
+                409,
+                "business-rule",
+                f"MedicationDispense/{original_id} was claimed from the insurer (Claim/{claimed[0]['id']}): "
+                f"a {kind} can no longer be recorded against it",
+            )
         earlier = find(
             repo, s, "MedicationDispense", [("return-of", f"MedicationDispense/{original_id}")], 1000
         )

@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from fhir_server.eprescription import items
-from fhir_server.eprescription.store_access import read, read_with_version, system_update
+from fhir_server.eprescription.store_access import find, read, read_with_version, system_update
 from fhir_server.outcome import FhirError, Issue, information
 from fhir_server.storage.base import StoreSession
 
@@ -56,6 +56,13 @@ class FulfilRule:
         return [issue for sr in requests for issue in _perform(repo, s, sr, resource, delta)]
 
     def before_delete(self, repo: Repository, s: StoreSession, current: dict[str, Any]) -> None:
+        claimed = find(repo, s, "Claim", [("delivery", f"DiagnosticReport/{current['id']}")], 1)
+        if claimed:
+            raise FhirError.of(
+                409,
+                "business-rule",
+                f"DiagnosticReport/{current['id']} was claimed (Claim/{claimed[0]['id']}): it cannot be deleted",
+            )
         if _performed(current):
             for sr in _service_requests(s, current):
                 _perform(repo, s, sr, current, -1)
