@@ -61,7 +61,8 @@ class FulfilRule:
             raise FhirError.of(
                 409,
                 "business-rule",
-                f"DiagnosticReport/{current['id']} was claimed (Claim/{claimed[0]['id']}): it cannot be deleted",
+                f"DiagnosticReport/{current['id']} was claimed (Claim/{claimed[0]['id']}): it cannot "
+                f"be deleted",
             )
         if _performed(current):
             for sr in _service_requests(s, current):
