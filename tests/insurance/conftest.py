@@ -118,7 +118,7 @@ class Claims:
 
 
 @pytest.fixture
-def claims_world(make_app: Any, tmp_path: Path, store_url: str | None) -> Claims:
+def claims_world(make_app: Any, tmp_path: Path, store_url: str | None) -> Claims:  # noqa: F811
     _, api = make_app(accept_unsigned=True)
     for resource in world():
         api.put(f"{resource['resourceType']}/{resource['id']}", resource, None)
