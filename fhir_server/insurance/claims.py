@@ -202,6 +202,10 @@ def delivery_refs(claim: dict[str, Any]) -> dict[int, str]:
     return found
 
 
+def _item_keys(item: dict[str, Any]) -> list[str]:
+    return items.code_keys({"resourceType": "ServiceRequest", "code": item.get("productOrService")})
+
+
 def item_deliveries(claim: dict[str, Any], deliveries: Sequence[Delivery]) -> list[Delivery | None]:
     """For each claim item, the recorded delivery behind it: named by its
     informationSequence and sharing one of its codes; None when nothing recorded is."""
@@ -209,7 +213,7 @@ def item_deliveries(claim: dict[str, Any], deliveries: Sequence[Delivery]) -> li
     out: list[Delivery | None] = []
     for item in claim.get("item") or []:
         named = {refs.get(int(n)) for n in item.get("informationSequence") or []}
-        keys = set(items.code_keys({"resourceType": "ServiceRequest", "code": item.get("productOrService")}))
+        keys = set(_item_keys(item))
         out.append(next((d for d in deliveries if d.ref in named and keys & set(d.keys)), None))
     return out
 
@@ -235,7 +239,7 @@ def adjudicate_claim(
             specialties = context.specialties(repo, s, items.requester_ref(delivery.item)) or frozenset()
         member = eligibility.valid_on(payer.coverage, patient, line.service_date)
         facts = Facts(payer.code, member, specialties)
-        keys = delivery.keys if delivery else ()
+        keys = delivery.keys if delivery else tuple(_item_keys(item))
         results.append(
             adjudicate(line, rule, facts, policy.tariffs.price(payer.code, keys, line.service_date))
         )
