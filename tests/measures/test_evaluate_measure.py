@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from fhir_server.dashboard.figures import strata, total
-from fhir_server.measures import engine
+from fhir_server.measures import engine as tallies
 from tests.eprescription.cycle_helpers import dispense, drug, prescriptions, service, submission
 from tests.insurance.conftest import BOTH_STORES, Claims
 
@@ -137,8 +137,8 @@ def forget_tallies(world: Claims) -> None:
     """Drop every kept tally: the next evaluations count everything anew."""
     store = world.app.extensions["noskhe"].store
     with store.session(write=True) as s:
-        for key in s.record_keys(engine.KIND):
-            s.delete_record(engine.KIND, key)
+        for key in s.record_keys(tallies.KIND):
+            s.delete_record(tallies.KIND, key)
 
 
 def strip(report: dict[str, Any]) -> dict[str, Any]:
