@@ -103,7 +103,7 @@ def test_counts_what_was_written_incrementally(claims_world: Claims) -> None:
 
 def test_claims_measure(claims_world: Claims) -> None:
     world = claims_world
-    item = prescribe(world, drug("00077", 40))[0]  # over TAMIN's 30 per delivery
+    item = prescribe(world, drug("00077", 30, repeats=1))[0]  # 60 in all; TAMIN pays 30 per delivery
     given = world.api.post("MedicationDispense", dispense(item, 40))
     world.staff("ph-1").call("POST", f"MedicationDispense/{given['id']}/$claim", {}, status=201)
     claims = report(world, "claims")
