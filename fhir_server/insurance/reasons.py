@@ -46,8 +46,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{delivered} پرداخت می‌شود",
     ),
     "max-quantity": (
-        "{item}: {insurer} pays at most {max} per delivery; {claimed} claimed",
-        "{item}: {insurer} در هر تحویل حداکثر {max} پرداخت می‌کند؛ {claimed} ادعا شده است",
+        "{item}: at most {max} is paid per delivery; {claimed} claimed",
+        "{item}: در هر تحویل حداکثر {max} پرداخت می‌شود؛ {claimed} ادعا شده است",
     ),
     "price-above-tariff": (
         "{item}: unit price {claimed} rials is above the tariff of {tariff} rials ({schedule}): "

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from fhir_server.insurance.adjudication import Facts, Finding, Line, Rule, adjudicate, cap
+from fhir_server.insurance.reasons import TEXTS, sentences
 from fhir_server.insurance.tariffs import Price
 
 DAY = date(2026, 11, 27)
@@ -211,3 +212,23 @@ def test_reviewer_cannot_revive_a_denied_line() -> None:
     denied = adjudicate(LINE, replace(RULE, covered=False), FACTS, PRICE)
     with pytest.raises(ValueError):
         cap(denied, Decimal(1), REVIEW)
+
+
+def test_every_finding_reads_in_both_languages() -> None:
+    """Each rule's finding fills its sentence (no value missing), Persian digits in Persian."""
+    line = replace(LINE, quantity=Decimal(12), unit_price=21_000, delivered=Decimal(11), recorded_share=90)
+    reduced = adjudicate(line, replace(RULE, max_quantity=Decimal(10)), FACTS, PRICE)
+    denied = adjudicate(
+        replace(LINE, delivered=Decimal(0)),
+        replace(RULE, covered=False, specialties=frozenset({"DERM"}), prior_authorization=True),
+        replace(FACTS, member=False),
+        None,
+    )
+    reviewed = cap(reduced, Decimal(5), REVIEW)
+    findings = [*denied.findings, *reviewed.findings]
+    assert sorted({f.code for f in findings}) == sorted(TEXTS)  # every rule is exercised here
+    for finding in findings:
+        both = sentences(finding)
+        assert "{" not in both["fa"] + both["en"]
+    fa = sentences(next(f for f in findings if f.code == "price-above-tariff"))["fa"]
+    assert "۲۱٬۰۰۰" in fa and "۲۰٬۰۰۰" in fa
