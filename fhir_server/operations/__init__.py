@@ -26,9 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fhir_server.operations import (
+    adjust,
     bulk_import,
     check_rules,
+    claim,
     eligibility,
+    evaluate_measure,
     everything,
     expand,
     export,
@@ -36,7 +39,9 @@ from fhir_server.operations import (
     prescribe,
     printout,
     record_paper,
+    settle,
     sign,
+    submit,
     subsumes,
     terminology_import,
     translate,
@@ -73,6 +78,11 @@ _MODULES = (
     export,
     bulk_import,
     everything,
+    claim,
+    submit,
+    adjust,
+    settle,
+    evaluate_measure,
 )
 
 __all__ = [
