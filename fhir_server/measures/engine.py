@@ -81,6 +81,8 @@ def _head(s: StoreSession, spec: MeasureSpec) -> tuple[Head | None, int | None]:
     if found is None:
         return None, None
     data = orjson.loads(found.body)
+    if not isinstance(data.get("position"), str):  # kept before positions were strings: count anew
+        return Head("", "", tuple(data.get("months") or ())), found.version
     return Head(data["fingerprint"], data["position"], tuple(data["months"])), found.version
 
 
