@@ -23,7 +23,8 @@ class Month:
     def parse(cls, text: str) -> Month:
         """`1405-09` (Persian digits accepted); ValueError otherwise."""
         found = _MONTH.match(text.strip().translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")))
-        if not found or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 1300:
+        # years 1300-1499 (1921-2121): 2026-11 is a Gregorian month, not a Jalali one
+        if not found or not 1 <= int(found.group(2)) <= 12 or not 1300 <= int(found.group(1)) < 1500:
             raise ValueError(f"a Jalali month is written YYYY-MM, e.g. 1405-09: {text!r}")
         return cls(int(found.group(1)), int(found.group(2)))
 

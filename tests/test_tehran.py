@@ -51,7 +51,8 @@ def test_month_of_a_day() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["1405-13", "1405-00", "1405-9", "14059", "1405/09", "", "abcd-ef", "0999-01"]
+    "text",
+    ["1405-13", "1405-00", "1405-9", "14059", "1405/09", "", "abcd-ef", "0999-01", "2026-11", "1500-01"],
 )
 def test_not_a_month(text: str) -> None:
     with pytest.raises(ValueError, match="YYYY-MM"):

@@ -55,6 +55,7 @@ def settle_month(
     progress: Callable[[int, int, str], None],
 ) -> list[settlement.Statement]:
     """Every statement of the month, one write unit each, as the server."""
+    settlement.require_ended(month)
     work = [(i, p) for i in insurer_refs for p in settlement.providers(repo, store, month, i)]
     done = []
     for n, (insurer, provider) in enumerate(work, 1):

@@ -56,14 +56,22 @@ def adjudicated(
         yield from iterate(repo, s, "ClaimResponse", query)
 
 
+def require_ended(month: Month, now: datetime | None = None) -> None:
+    """422 unless the month is over in Tehran."""
+    if not month.ended(now or datetime.now(UTC)):
+        raise FhirError.of(
+            422,
+            "business-rule",
+            f"Month {month} has not ended yet in Tehran (it ends at {instant(month.end)}): "
+            f"settle it afterwards (ماه {month} هنوز تمام نشده است)",
+        )
+
+
 def providers(repo: Repository, store: Store, month: Month, insurer: str) -> list[str]:
-    """Who the insurer has claims of in the month to settle."""
+    """Who the insurer has claims of in the month: those to settle, and those settled
+    (settling again answers their statements)."""
     with store.session() as s:
-        found = {
-            str((r.get("requestor") or {}).get("reference"))
-            for r in adjudicated(repo, s, month, insurer)
-            if "payment" not in r
-        }
+        found = {str((r.get("requestor") or {}).get("reference")) for r in adjudicated(repo, s, month, insurer)}
     return sorted(found)
 
 
@@ -73,13 +81,7 @@ def settle(
     """The statement of `provider`'s claims with `insurer` for `month`, in session `s`;
     the caller's token must allow creating it (its narrowing: its own insurer)."""
     now = now or datetime.now(UTC)
-    if not month.ended(now):
-        raise FhirError.of(
-            422,
-            "business-rule",
-            f"Month {month} has not ended yet in Tehran (it ends at {instant(month.end)}): "
-            f"settle it afterwards (ماه {month} هنوز تمام نشده است)",
-        )
+    require_ended(month, now)
     key = f"{insurer}|{provider}|{month}"
     pr_id = new_id()
     holder = s.claim(f"settlement|{key}", pr_id)

@@ -20,6 +20,7 @@ def settle(req: OperationRequest) -> dict[str, Any]:
     if insurer is None:
         raise FhirError.of(400, "required", "insurer: the insurer Organization (Reference)")
     req.caller.require("create", "PaymentReconciliation")
+    settlement.require_ended(month)
     repo, store = req.server.repo, req.server.store
     providers = [provider] if provider else settlement.providers(repo, store, month, insurer)
     statements = []
