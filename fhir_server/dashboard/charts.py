@@ -61,7 +61,7 @@ def bars(
 ) -> str:
     """Horizontal bars, one row per label and one bar per series, as inline SVG."""
     rtl = lang == "fa"
-    label_w, value_w = 150, 90
+    label_w, value_w = 210, 80
     plot = width - label_w - value_w
     top = max((max(s.values, default=0) for s in series), default=0) or 1
     row_h = BAR * len(series) + GAP
@@ -76,10 +76,10 @@ def bars(
     for row, label in enumerate(labels):
         y = GAP + row * row_h
         label_x = width - 4 if rtl else 4
-        anchor = "end" if rtl else "start"
+        anchor = "start"  # of the reading direction (the SVG's `direction`): leftwards on rtl
         parts.append(
             f'<text x="{label_x}" y="{y + row_h / 2:.0f}" text-anchor="{anchor}" '
-            f'dominant-baseline="middle" class="label">{_e(label)}</text>'
+            f'dominant-baseline="middle" class="label">{_e(_short(label))}</text>'
         )
         for n, s in enumerate(series):
             value = s.values[row]
@@ -105,7 +105,7 @@ def bars(
                 f'<rect x="{x - (10 if rtl else 0)}" y="{legend_y - 10}" width="10" height="10" '
                 f'fill="{COLORS[n % len(COLORS)]}"/>'
                 f'<text x="{x - 14 if rtl else x + 14}" y="{legend_y}" '
-                f'text-anchor="{"end" if rtl else "start"}" class="legend">{_e(s.name)}</text>'
+                f'text-anchor="start" class="legend">{_e(s.name)}</text>'
             )
     parts.append("</svg>")
     return "".join(parts)
@@ -121,7 +121,7 @@ def columns(id_: str, title: str, labels: Sequence[str], series: Series, lang: s
     parts = [
         f'<svg id="{_e(id_)}" class="chart" role="img" aria-labelledby="{_e(id_)}-title {_e(id_)}-desc" '
         f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
-        f'xmlns="http://www.w3.org/2000/svg">',
+        f'xmlns="http://www.w3.org/2000/svg" direction="{"rtl" if rtl else "ltr"}">',
         f'<title id="{_e(id_)}-title">{_e(title)}</title>',
         f'<desc id="{_e(id_)}-desc">{_e(_describe(labels, [series], lang))}</desc>',
     ]
@@ -142,11 +142,16 @@ def columns(id_: str, title: str, labels: Sequence[str], series: Series, lang: s
                 f'class="axis">{_e(label)}</text>'
             )
     parts.append(
-        f'<text x="{4 if not rtl else width - 4}" y="12" text-anchor="{"start" if not rtl else "end"}" '
+        f'<text x="{4 if not rtl else width - 4}" y="12" text-anchor="start" '
         f'class="axis">{_e(number(top, lang))}</text>'
     )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _short(label: str, most: int = 26) -> str:
+    """A label that fits the label column (the table and the tooltip have it whole)."""
+    return label if len(label) <= most else label[: most - 1].rstrip() + "…"
 
 
 def _describe(labels: Sequence[str], series: Sequence[Series], lang: str) -> str:
