@@ -284,3 +284,59 @@ def test_paraclinic_claims_a_report(claims_world: Claims) -> None:
     price = tariff("rvu|801001")
     assert amounts(response)["submitted"] == price and amounts(response)["benefit"] == price * 70 // 100
     claims_world.api.delete(f"DiagnosticReport/{stored['id']}", 409)  # a claimed report stays
+
+
+def test_a_paper_prescription_is_claimed_like_an_electronic_one(claims_world: Claims) -> None:
+    body = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "councilNumber", "valueString": "123456"},
+            {"name": "nationalCode", "valueString": "0018243460"},
+            {"name": "pharmacy", "valueReference": {"reference": "Organization/pharmacy-2"}},
+            {
+                "name": "item",
+                "part": [
+                    {
+                        "name": "medication",
+                        "valueCoding": {
+                            "system": "http://noskhe.ir/fhir/CodeSystem/generic",
+                            "code": "90043",
+                        },
+                    },
+                    {"name": "quantity", "valueDecimal": 30},
+                ],
+            },
+        ],
+    }
+    answer = claims_world.api.post("MedicationDispense/$record-paper", body, 200)
+    (given,) = [p["resource"] for p in answer["parameter"] if p["name"] == "dispense"]
+    claims_world.staff("ph-1").call("POST", f"MedicationDispense/{given['id']}/$claim", {}, status=403)
+    response = claims_world.staff("ph-2").call(
+        "POST", f"MedicationDispense/{given['id']}/$claim", {}, status=201
+    )
+    price = tariff("generic|90043")
+    assert amounts(response) == {  # TAMIN pays 90 % of metformin (policy/rules/TAMIN.json)
+        "submitted": 30 * price,
+        "eligible": 30 * price,
+        "eligpercent": 90,
+        "benefit": 30 * price * 90 // 100,
+        "copay": 30 * price - 30 * price * 90 // 100,
+    }
+    claim = claims_world.api.get(response["request"]["reference"])
+    assert claim["provider"] == {"reference": "Organization/pharmacy-2"}
+    assert claim["extension"][0]["valueCoding"]["code"] == "12"  # pharmacy-2's province
+
+
+def test_not_a_member_on_the_day_of_delivery(claims_world: Claims) -> None:
+    given = delivered(claims_world, returned=0)
+    coverage = claims_world.api.get("Coverage/cov-1")
+    ended = {**coverage, "period": {"start": "2020-01-01", "end": "2021-01-01"}}
+    claims_world.api.put("Coverage/cov-1", ended, 200)
+    response = claims_world.staff("ph-1").call(
+        "POST", f"MedicationDispense/{given['id']}/$claim", {}, status=201
+    )
+    line = amounts(response)
+    assert (line["eligible"], line["benefit"], line["reason"]) == (0, 0, "not-member")
+    assert result(response) == "denied"
+    notes = [n["text"] for n in response["processNote"] if n["language"]["coding"][0]["code"] == "fa"]
+    assert notes  # the reason in Persian too
