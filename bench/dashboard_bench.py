@@ -3,7 +3,7 @@ over a store of N resources, first, after a day's writes, and in the steady stat
 
     .venv/bin/python bench/dashboard_bench.py --size 100000          # ~2 min to load
     .venv/bin/python bench/dashboard_bench.py --size 1000000         # the size
-    .venv/bin/python bench/dashboard_bench.py --reuse /tmp/noskhe-dash-100000
+    .venv/bin/python bench/dashboard_bench.py --reuse /tmp/noskhe-dash-100000 [--recount]
 
 Loading: 31 provinces x 10 pharmacies (Organizations with the province extension), then
 `data_gen.Generator(N)` (Practitioners, Patients, national prescription items over the
@@ -15,7 +15,8 @@ dispenser, so the figures have provinces. Not timed: it builds the store.
 Then, in process on the real app (authorization off, the test client: no HTTP), for the
 current Jalali month by day, in English:
 
-1. first view: no tally yet, every population counted anew over the whole store;
+1. first view: no tally yet (or `--recount`), every population counted anew over the
+   whole store;
 2. steady state: `--views` more views with nothing written in between (the tallies are
    up to date: the months of the period are read, nothing is counted);
 3. after writes: `--writes` new resources (one more generated patient set per round),
@@ -114,6 +115,7 @@ def main() -> None:
     ap.add_argument("--writes", type=int, default=1000, help="resources written before each incremental view")
     ap.add_argument("--rounds", type=int, default=3, help="write-then-view rounds")
     ap.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    ap.add_argument("--recount", action="store_true", help="with --reuse: drop the kept tallies first")
     args = ap.parse_args()
     os.environ.setdefault("NOSKHE_ACCEPT_UNSIGNED", "1")
 
@@ -137,6 +139,12 @@ def main() -> None:
 
     app = create_app(Settings(data_dir=data, auth=False))
     client = app.test_client()
+    if args.recount:
+        from fhir_server.measures import engine
+
+        with app.extensions["noskhe"].store.session(write=True) as s:
+            for key in s.record_keys(engine.KIND):
+                s.delete_record(engine.KIND, key)
     url = f"/dashboard/view?month={this_month()}&interval=day&lang=en"
 
     def view() -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,6 +179,13 @@ def contributions(
     """What one resource (any version) counts for in every population of the measure
     (`only`: in the populations with these criteria)."""
     found = []
+    memo: dict[str, list[str]] = {}  # groups of one type share expressions: each once
+
+    def strings(expression: Expression) -> list[str]:
+        if expression.text not in memo:
+            memo[expression.text] = expression.strings(resource, lookup)
+        return memo[expression.text]
+
     for group in spec.groups:
         for population in group.populations:
             if population.type != resource.get("resourceType"):
@@ -188,27 +196,27 @@ def contributions(
                 continue
             day = None
             if population.date is not None:
-                days = population.date.strings(resource, lookup)
+                days = strings(population.date)
                 day = tehran_day(days[0]) if days else None
                 if day is None:
                     continue  # a dated population cannot place a resource without its date
             distinct = None
             if population.distinct is not None:
-                values = population.distinct.strings(resource, lookup)
+                values = strings(population.distinct)
                 if not values:
                     continue
                 distinct = values[0]
-            strata = [TOTAL, *_strata(group.stratifiers, resource, lookup)]
+            strata = [TOTAL, *_strata(group.stratifiers, strings)]
             found.append(Contribution(group.code, population.code, tuple(strata), day, distinct))
     return found
 
 
 def _strata(
-    stratifiers: tuple[Stratifier, ...], resource: dict[str, Any], lookup: Lookup
+    stratifiers: tuple[Stratifier, ...], strings: Callable[[Expression], list[str]]
 ) -> list[tuple[str, str]]:
     out = []
     for stratifier in stratifiers:
-        values = [part.strings(resource, lookup) for part in stratifier.parts]
+        values = [strings(part) for part in stratifier.parts]
         out += [(stratifier.code, "|".join(combination)) for combination in itertools.product(*values)]
     return out
 
