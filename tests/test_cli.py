@@ -65,7 +65,16 @@ def test_seed_gives_a_newcomer_everything_to_try(tmp_path: Path, capsys: pytest.
         assert user and user["role"] == role and user["fhir_user"] == fhir_user
         assert verify_password(DEMO_PASSWORD, user["password_hash"])
         roles.add(role)
-    assert roles == {"prescriber", "pharmacist", "paraclinic", "receptionist", "insurer", "patient", "admin"}
+    assert roles == {
+        "prescriber",
+        "pharmacist",
+        "paraclinic",
+        "receptionist",
+        "insurer",
+        "ministry",
+        "patient",
+        "admin",
+    }
     auth.close()
     # The demo prescription is signed (active) and prints, with a development token.
     assert main(["token", "--data", str(tmp_path), "--user", "dr.ahmadi"]) == 0

@@ -38,7 +38,8 @@ DEMO_USERS: dict[str, tuple[str, str | None, str]] = {
     "ph.rezaei": ("pharmacist", "Practitioner/ph-rezaei", "دکتر حسین رضایی"),
     "lab.noor": ("paraclinic", "Practitioner/lab-noor", "سارا نوری"),
     "monshi": ("receptionist", "Practitioner/monshi", "زهرا منشی"),
-    "bimeh": ("insurer", None, "کارشناس بیمه"),
+    "bimeh": ("insurer", "Practitioner/bimeh", "کارشناس رسیدگی بیمه"),  # at TAMIN: its claims, /dashboard
+    "vezarat": ("ministry", "Practitioner/vezarat", "کارشناس آمار وزارت بهداشت"),  # aggregates only
     "ali": ("patient", "Patient/patient-1", "علی رضایی"),
     "admin": ("admin", None, "مدیر سامانه"),
 }
