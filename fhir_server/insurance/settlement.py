@@ -71,7 +71,9 @@ def providers(repo: Repository, store: Store, month: Month, insurer: str) -> lis
     """Who the insurer has claims of in the month: those to settle, and those settled
     (settling again answers their statements)."""
     with store.session() as s:
-        found = {str((r.get("requestor") or {}).get("reference")) for r in adjudicated(repo, s, month, insurer)}
+        found = {
+            str((r.get("requestor") or {}).get("reference")) for r in adjudicated(repo, s, month, insurer)
+        }
     return sorted(found)
 
 

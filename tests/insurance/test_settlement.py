@@ -78,7 +78,10 @@ def test_month_settled_once_per_provider_with_the_totals(claims_world: Claims) -
     assert mine["paymentAmount"] == {"value": sum(benefit), "currency": "IRR"}
     assert mine["paymentIssuer"] == {"reference": "Organization/ins-tamin"}
     assert sorted(d["amount"]["value"] for d in mine["detail"]) == sorted(benefit)
-    assert {d["response"]["reference"] for d in mine["detail"]} == {f"ClaimResponse/{a['id']}", f"ClaimResponse/{b['id']}"}
+    assert {d["response"]["reference"] for d in mine["detail"]} == {
+        f"ClaimResponse/{a['id']}",
+        f"ClaimResponse/{b['id']}",
+    }
     assert mine["period"] == {"start": instant(start), "end": instant(end - timedelta(seconds=1))}
     submitted = 17 * price
     assert f"submitted {submitted:,}" in mine["processNote"][0]["text"]
