@@ -19,7 +19,7 @@ from tests.browser.conftest import shot
 from tests.browser.pages import allow, sign_in
 from tests.conftest import FHIR_JSON, RunningServer
 from tests.eprescription.cycle_helpers import dispense, drug, people, prescriptions, submission
-from tests.insurance.conftest import org
+from tests.insurance.conftest import org, paper
 
 PASSWORD = "Dashboard-Bimeh-1405"
 FA_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
@@ -74,28 +74,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         amoxicillin = prescriptions(rx)[0]["items"][0]
         given = write(client, "POST", "MedicationDispense", dispense(amoxicillin, 40))  # TAMIN pays 30
         write(client, "POST", f"MedicationDispense/{given['id']}/$claim", {})
-        paper = {
-            "resourceType": "Parameters",
-            "parameter": [
-                {"name": "councilNumber", "valueString": "123456"},
-                {"name": "nationalCode", "valueString": "0018243460"},
-                {"name": "pharmacy", "valueReference": {"reference": "Organization/pharmacy-2"}},
-                {
-                    "name": "item",
-                    "part": [
-                        {
-                            "name": "medication",
-                            "valueCoding": {
-                                "system": "http://noskhe.ir/fhir/CodeSystem/generic",
-                                "code": "90043",
-                            },
-                        },
-                        {"name": "quantity", "valueDecimal": 30},
-                    ],
-                },
-            ],
-        }
-        write(client, "POST", "MedicationDispense/$record-paper", paper)
+        write(client, "POST", "MedicationDispense/$record-paper", paper())
     user = ["users", "add", "--data", str(data), "--username", "bimeh", "--password", PASSWORD]
     assert main([*user, "--role", "insurer", "--fhir-user", "Practitioner/rev-1"]) == 0
     srv = RunningServer(data, workers=1)

@@ -143,3 +143,24 @@ def tariff(key: str, insurer: str = "TAMIN", day: date | None = None) -> int:
             if schedule["insurer"] == owner and in_force and key in schedule["prices"]:
                 return int(schedule["prices"][key])
     raise KeyError(key)
+
+
+def paper(pharmacy: str = "pharmacy-2", code: str = "90043", quantity: float = 30) -> dict[str, Any]:
+    """`$record-paper`'s Parameters: the demo doctor's paper prescription for pat-1, handed
+    over in full by `pharmacy`."""
+    medication = {"system": "http://noskhe.ir/fhir/CodeSystem/generic", "code": code}
+    return {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "councilNumber", "valueString": "123456"},
+            {"name": "nationalCode", "valueString": "0018243460"},
+            {"name": "pharmacy", "valueReference": {"reference": f"Organization/{pharmacy}"}},
+            {
+                "name": "item",
+                "part": [
+                    {"name": "medication", "valueCoding": medication},
+                    {"name": "quantity", "valueDecimal": quantity},
+                ],
+            },
+        ],
+    }

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.eprescription.cycle_helpers import dispense, drug, prescriptions, service, submission, take_back
-from tests.insurance.conftest import BOTH_STORES, Claims, tariff
+from tests.insurance.conftest import BOTH_STORES, Claims, paper, tariff
 
 pytestmark = BOTH_STORES
 ADJUDICATION = "http://terminology.hl7.org/CodeSystem/adjudication"
@@ -287,27 +287,7 @@ def test_paraclinic_claims_a_report(claims_world: Claims) -> None:
 
 
 def test_a_paper_prescription_is_claimed_like_an_electronic_one(claims_world: Claims) -> None:
-    body = {
-        "resourceType": "Parameters",
-        "parameter": [
-            {"name": "councilNumber", "valueString": "123456"},
-            {"name": "nationalCode", "valueString": "0018243460"},
-            {"name": "pharmacy", "valueReference": {"reference": "Organization/pharmacy-2"}},
-            {
-                "name": "item",
-                "part": [
-                    {
-                        "name": "medication",
-                        "valueCoding": {
-                            "system": "http://noskhe.ir/fhir/CodeSystem/generic",
-                            "code": "90043",
-                        },
-                    },
-                    {"name": "quantity", "valueDecimal": 30},
-                ],
-            },
-        ],
-    }
+    body = paper()
     answer = claims_world.api.post("MedicationDispense/$record-paper", body, 200)
     (given,) = [p["resource"] for p in answer["parameter"] if p["name"] == "dispense"]
     claims_world.staff("ph-1").call("POST", f"MedicationDispense/{given['id']}/$claim", {}, status=403)

@@ -11,7 +11,7 @@ from typing import Any
 from fhir_server.dashboard.figures import strata, total
 from fhir_server.measures import engine as tallies
 from tests.eprescription.cycle_helpers import dispense, drug, prescriptions, service, submission
-from tests.insurance.conftest import BOTH_STORES, Claims
+from tests.insurance.conftest import BOTH_STORES, Claims, paper
 
 pytestmark = BOTH_STORES
 TODAY = date.today().isoformat()
@@ -23,31 +23,6 @@ def prescribe(world: Claims, *items: dict[str, Any]) -> list[dict[str, Any]]:
         world.api.post("MedicationRequest/$prescribe", submission(list(items)), 200)
     )[0]["items"]
     return found
-
-
-def paper(world: Claims) -> None:
-    body = {
-        "resourceType": "Parameters",
-        "parameter": [
-            {"name": "councilNumber", "valueString": "123456"},
-            {"name": "nationalCode", "valueString": "0018243460"},
-            {"name": "pharmacy", "valueReference": {"reference": "Organization/pharmacy-2"}},
-            {
-                "name": "item",
-                "part": [
-                    {
-                        "name": "medication",
-                        "valueCoding": {
-                            "system": "http://noskhe.ir/fhir/CodeSystem/generic",
-                            "code": "90043",
-                        },
-                    },
-                    {"name": "quantity", "valueDecimal": 30},
-                ],
-            },
-        ],
-    }
-    world.api.post("MedicationDispense/$record-paper", body, 200)
 
 
 def report(world: Claims, measure: str, extra: str = "") -> dict[str, Any]:
@@ -75,7 +50,7 @@ def test_counts_what_was_written_incrementally(claims_world: Claims) -> None:
 
     # more writes: a paper prescription (a new prescription, item and dispense), a dispense,
     # an item called off; only these are read by the next evaluation
-    paper(world)
+    world.api.post("MedicationDispense/$record-paper", paper(), 200)
     world.api.post("MedicationDispense", dispense(first[0], 5))
     cancelled = prescribe(world, drug("00076", 10))[0]
     world.api.put(f"MedicationRequest/{cancelled['id']}", {**cancelled, "status": "cancelled"}, 200)
