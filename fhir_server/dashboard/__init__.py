@@ -74,12 +74,12 @@ def register_dashboard(app: Flask) -> None:
         ctx = current_app.extensions["noskhe"]
         with authorization.acting_as(access):
             try:
-                found = reports(ctx.repo, ctx.store, dashboard)
+                found, as_of = reports(ctx.repo, ctx.store, dashboard)
             except FhirError as exc:
                 if exc.status == 403:
                     return _text(t("forbidden"), 403)
                 raise
-        html = render(found, dashboard, current_app.extensions["terminology"])
+        html = render(found, dashboard, current_app.extensions["terminology"], as_of)
         return Response(html, content_type="text/html; charset=utf-8", headers=HEADERS)
 
     app.register_blueprint(bp)

@@ -59,6 +59,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "نقش شما دسترسی به داشبورد ندارد (بیمه‌گر یا وزارت بهداشت).",
         "Your role may not see the dashboards (insurers and the ministry may).",
     ),
+    "as_of": (
+        "ارقام تا {when} است؛ به‌روزرسانی در جریان است، صفحه را دوباره باز کنید.",
+        "Figures as of {when}; they are being brought up to date: show the page again shortly.",
+    ),
     "figures_from": (
         "همهٔ ارقام از MeasureReportهای FHIR (عملیات $evaluate-measure) است.",
         "Every figure comes from FHIR MeasureReports ($evaluate-measure).",

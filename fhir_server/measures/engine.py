@@ -20,6 +20,7 @@ proportion to what changed since the previous one.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +34,7 @@ from fhir_server.measures import changes
 from fhir_server.measures.definitions import MeasureSpec, Population, contributions
 from fhir_server.measures.expressions import Lookup
 from fhir_server.measures.tally import TIMELESS, Contribution, Tally
+from fhir_server.repository.meta import now_instant
 from fhir_server.repository.paging import iterate
 from fhir_server.search import extract_index
 from fhir_server.storage.base import Record, Store, StoreSession, VersionConflict
@@ -51,10 +53,11 @@ class Head:
     fingerprint: str
     position: changes.Position
     months: tuple[str, ...]
+    at: str = ""  # when the tally was last brought up to date (an instant)
 
     def body(self) -> bytes:
         return orjson.dumps(
-            {"fingerprint": self.fingerprint, "position": self.position, "months": self.months}
+            {"fingerprint": self.fingerprint, "position": self.position, "months": self.months, "at": self.at}
         )
 
 
@@ -72,6 +75,51 @@ def tally_for(repo: Repository, store: Store, spec: MeasureSpec, start: date, en
     return _up_to_date(repo, store, spec, start, end)
 
 
+def kept(
+    repo: Repository, store: Store, spec: MeasureSpec, start: date, end: date, most: int
+) -> tuple[Tally, str] | None:
+    """The tally as kept, without catching up, and when it was last brought up to date,
+    if more than `most` versions of the measure's types were written since (catching up
+    would keep a reader waiting); None when catching up is cheap, or nothing is kept yet
+    for this definition of the Measure."""
+    with store.session() as s:
+        head, _ = _head(s, spec)
+        if head is None or head.fingerprint != spec.fingerprint or not head.at:
+            return None
+        now = changes.position(repo, s)
+        if head.position == now:
+            return None
+        if changes.changes(repo, s, spec.types, head.position, now, most) is not None:
+            return None
+        return _load(s, spec, [*_months(start, end), TIMELESS]), head.at
+
+
+_CATCHING_UP = threading.Lock()  # one catch-up at a time in this process
+
+
+def catch_up_in_background(
+    repo: Repository, store: Store, specs: Iterable[MeasureSpec]
+) -> threading.Thread | None:
+    """Bring the tallies of `specs` up to date in a thread of this process (as the
+    server), unless one is already doing so; the thread, or None."""
+    if not _CATCHING_UP.acquire(blocking=False):
+        return None
+    pending = list(specs)
+
+    def run() -> None:
+        try:
+            with authorization.as_system():
+                for spec in pending:
+                    today = date.today()
+                    tally_for(repo, store, spec, today, today)
+        finally:
+            _CATCHING_UP.release()
+
+    thread = threading.Thread(target=run, name="measure-catch-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def _key(spec: MeasureSpec, part: str) -> str:
     return f"{spec.id}|{part}"
 
@@ -83,7 +131,8 @@ def _head(s: StoreSession, spec: MeasureSpec) -> tuple[Head | None, int | None]:
     data = orjson.loads(found.body)
     if not isinstance(data.get("position"), str):  # kept before positions were strings: count anew
         return Head("", "", tuple(data.get("months") or ())), found.version
-    return Head(data["fingerprint"], data["position"], tuple(data["months"])), found.version
+    head = Head(data["fingerprint"], data["position"], tuple(data["months"]), str(data.get("at") or ""))
+    return head, found.version
 
 
 def _months(start: date, end: date) -> list[str]:
@@ -119,7 +168,7 @@ def _up_to_date(repo: Repository, store: Store, spec: MeasureSpec, start: date, 
             written = held.split(month_of)
             old_months = head.months if head else ()
     months = tuple(sorted(set(old_months) | set(written)))
-    _save(store, spec, Head(spec.fingerprint, now, months), head_version, touched, written)
+    _save(store, spec, Head(spec.fingerprint, now, months, now_instant()), head_version, touched, written)
     with store.session() as s:
         return _load(s, spec, [*_months(start, end), TIMELESS])
 
