@@ -55,7 +55,7 @@ REDIRECT = "http://127.0.0.1:9/callback"
 PASSWORD = "Kh0sh-Amad-2026"
 APP_SCOPES = "openid fhirUser launch/patient offline_access patient/*.rs user/*.cruds"
 # a national registry's backend service: reads everything; an insurer's claim gateway writes claims
-REGISTRY_SCOPES = "system/*.rs system/Claim.c system/ClaimResponse.c"
+REGISTRY_SCOPES = "system/*.rs"
 INSURED, UNINSURED = "0018243460", "1531257747"
 TODAY = date.today().isoformat()
 USERS = {  # username -> (role, fhirUser)
@@ -485,50 +485,14 @@ VENDOR_TYPES = (
 )
 
 
-def _claim_and_response(cycle: Cycle, token: str) -> None:
-    """An insurer's gateway files a claim for the first dispense and its adjudication."""
-    auth = {**FHIR_JSON, "Authorization": f"Bearer {token}"}
+def _claim_and_response(cycle: Cycle) -> None:
+    """The dispensing pharmacy claims the amoxicillin it handed over: the server writes the
+    Claim and its ClaimResponse (no client writes either), for the registry to read."""
     dispensed = cycle.state["mr"]["00077"]
-    claim = {
-        "resourceType": "Claim",
-        "status": "active",
-        "type": {
-            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "pharmacy"}]
-        },
-        "use": "claim",
-        "patient": {"reference": "Patient/pat-1"},
-        "created": TODAY,
-        "provider": {"reference": "Organization/pharmacy-1"},
-        "priority": {
-            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/processpriority", "code": "normal"}]
-        },
-        "prescription": {"reference": f"MedicationRequest/{dispensed['id']}"},
-        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": "Coverage/cov-1"}}],
-        "item": [
-            {
-                "sequence": 1,
-                "productOrService": dispensed["medicationCodeableConcept"],
-                "quantity": {"value": 20},
-                "net": {"value": 120000, "currency": "IRR"},
-            }
-        ],
-    }
-    made = requests.post(f"{cycle.server.base}/Claim", json=claim, headers=auth, timeout=30)
-    assert made.status_code == 201, made.text
-    response = {
-        "resourceType": "ClaimResponse",
-        "status": "active",
-        "type": claim["type"],
-        "use": "claim",
-        "patient": {"reference": "Patient/pat-1"},
-        "created": TODAY,
-        "insurer": {"display": "TAMIN"},
-        "request": {"reference": f"Claim/{made.json()['id']}"},
-        "outcome": "complete",
-        "item": [{"itemSequence": 1, "adjudication": [{"category": {"coding": [{"code": "benefit"}]}}]}],
-    }
-    answered = requests.post(f"{cycle.server.base}/ClaimResponse", json=response, headers=auth, timeout=30)
-    assert answered.status_code == 201, answered.text
+    found = cycle.get("shafa", "MedicationDispense", prescription=f"MedicationRequest/{dispensed['id']}")
+    (given,) = [e["resource"] for e in found["entry"]]
+    response = cycle.send("shafa", "POST", f"MedicationDispense/{given['id']}/$claim", {}, 201)
+    assert response["resourceType"] == "ClaimResponse" and response["outcome"] == "complete"
 
 
 def test_12_backend_service_with_pyjwt_gets_tokens_with_rs384_and_es384(cycle: Cycle) -> None:
@@ -539,7 +503,7 @@ def test_12_backend_service_with_pyjwt_gets_tokens_with_rs384_and_es384(cycle: C
     stranger = BackendService.generate("registry", "ES384")  # the right name, a key it never registered
     with pytest.raises(AssertionError):
         stranger.token(cycle.server.base, REGISTRY_SCOPES)
-    _claim_and_response(cycle, cycle.tokens["registry-RS384"])
+    _claim_and_response(cycle)
 
 
 def test_13_every_eprescription_type_parses_with_fhir_resources(cycle: Cycle) -> None:
