@@ -116,7 +116,20 @@ def _request(access: AccessContext | None, lang: str) -> Request:
     interval = request.args.get("interval") or "day"
     if interval not in ("day", "week", "month"):
         raise ValueError("interval: day, week or month")
-    return Request(month, interval, lang, _insurer(access), access.fhir_user if access else None)
+    return Request(month, interval, lang, _insurer(access), _name(access))
+
+
+def _name(access: AccessContext | None) -> str | None:
+    """The signed-in person's name (their Practitioner's), else their fhirUser reference."""
+    if access is None or not access.fhir_user:
+        return None
+    type_, _, id_ = access.fhir_user.partition("/")
+    ctx = current_app.extensions["noskhe"]
+    with ctx.store.session() as s, authorization.as_system():
+        person = read(s, type_, id_) or {}
+    names = person.get("name") or [{}]
+    text = names[0].get("text") or " ".join([*names[0].get("given", []), names[0].get("family", "")]).strip()
+    return str(text or access.fhir_user)
 
 
 def _insurer(access: AccessContext | None) -> str | None:

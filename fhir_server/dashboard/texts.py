@@ -64,7 +64,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "Figures as of {when}; they are being brought up to date: show the page again shortly.",
     ),
     "figures_from": (
-        "همهٔ ارقام از MeasureReportهای FHIR (عملیات $evaluate-measure) است.",
+        # LRI..PDI: the operation's name reads left to right inside the Persian sentence
+        "همهٔ ارقام از MeasureReportهای FHIR (عملیات \u2066$evaluate-measure\u2069) است.",
         "Every figure comes from FHIR MeasureReports ($evaluate-measure).",
     ),
 }

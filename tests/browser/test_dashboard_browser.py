@@ -90,6 +90,7 @@ def test_an_insurer_signs_in_and_reads_the_figures(server: RunningServer, page: 
     page.wait_for_url(f"{root}/dashboard/**")
     expect(page.locator("#kpi-prescriptions")).to_have_text("2".translate(FA_DIGITS))  # one e-, one paper
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator(".who")).to_contain_text("کارشناس رسیدگی")  # the reviewer's name
     expect(page.locator("#kpi-items")).to_have_text("3".translate(FA_DIGITS))
     expect(page.locator("#kpi-paper")).to_contain_text("۵۰")  # one of the two on paper
     expect(page.locator("#adoption-pharmacies")).to_contain_text("۵۰")  # pharmacy-1 of the two
