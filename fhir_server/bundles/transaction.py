@@ -27,10 +27,11 @@ def run_transaction(
     results: dict[int, dict[str, Any]] = {}
     with store.session(write=True) as s:
         mapping = assign_identities(s, repo, reqs)
-        rewrite_references(s, repo, reqs, mapping)
+        if prepared is None:  # identities needed the store: references are resolved here
+            rewrite_references(s, repo, reqs, mapping)
         for req in sorted(reqs, key=lambda r: ORDER[r.method]):
             try:
-                results[req.index] = execute(s, repo, req, base_url, prefer, prepared.get(req.index))
+                results[req.index] = execute(s, repo, req, base_url, prefer, (prepared or {}).get(req.index))
             except FhirError as exc:
                 raise locate(exc, req) from exc
     return {
@@ -52,15 +53,17 @@ def _refuse_duplicates(reqs: list[EntryRequest]) -> None:
         seen.add(key)
 
 
-def prepare_entries(repo: Repository, reqs: list[EntryRequest], reads: StoreSession) -> dict[int, Prepared]:
+def prepare_entries(
+    repo: Repository, reqs: list[EntryRequest], reads: StoreSession
+) -> dict[int, Prepared] | None:
     """Before the write lock: give the new resources their ids, point the bundle's own
     references at them, validate every created or updated resource and (where no workflow
     rule will change it) stamp and index it; for the others, the rules' reads are done in
     `reads` (and checked again in the session). A bundle with anything conditional (ifNoneExist,
     a conditional update, a search-style reference) needs the store for its identities:
-    it is then done entirely in the session, as before."""
+    it is then done entirely in the session, as before (None)."""
     if any(r.if_none_exist or (r.method == "PUT" and r.id is None) for r in reqs):
-        return {}
+        return None
     for req in reqs:
         if req.method == "POST":
             req.id = new_id()
@@ -70,7 +73,7 @@ def prepare_entries(repo: Repository, reqs: list[EntryRequest], reads: StoreSess
     try:
         rewrite_references(None, repo, reqs, mapping)
     except NeedsStore:
-        return {}
+        return None
     prepared: dict[int, Prepared] = {}
     for req in reqs:
         try:

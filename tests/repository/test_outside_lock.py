@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from fhir_server import authorization
 from fhir_server.app import create_app
+from fhir_server.bundles import transaction
 from fhir_server.config import Settings
 from fhir_server.repository import resources
 from fhir_server.storage.base import instant
@@ -127,3 +128,87 @@ def test_a_create_written_long_after_it_was_stamped_is_stamped_again(
     assert stored is not None and stored.body is not None
     assert before <= written.last_updated == stored.last_updated
     assert orjson.loads(stored.body)["meta"]["lastUpdated"] == stored.last_updated
+
+
+def _watch_rewrites(monkeypatch: pytest.MonkeyPatch, client: FlaskClient) -> list[str]:
+    """'free' or 'locked' for every pass of the transaction's reference rewriting."""
+    store = client.application.extensions["noskhe"].store
+    passes: list[str] = []
+    rewrite = transaction.rewrite_references
+
+    def watched_rewrite(*args: Any) -> None:
+        writer = store._writer
+        passes.append("locked" if writer is not None and writer.owner is not None else "free")
+        rewrite(*args)
+
+    monkeypatch.setattr(transaction, "rewrite_references", watched_rewrite)
+    return passes
+
+
+def test_a_plain_transaction_rewrites_its_references_once_before_the_lock(
+    watched: tuple[FlaskClient, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, _ = watched
+    passes = _watch_rewrites(monkeypatch, client)
+    patient = "urn:uuid:22222222-2222-4222-8222-222222222222"
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": patient,
+                "resource": {"resourceType": "Patient", "name": [{"family": "Once"}]},
+                "request": {"method": "POST", "url": "Patient"},
+            },
+            {
+                "resource": {
+                    "resourceType": "Observation",
+                    "status": "final",
+                    "code": {"text": "weight"},
+                    "subject": {"reference": patient},
+                    "focus": [{"reference": patient}],
+                },
+                "request": {"method": "POST", "url": "Observation"},
+            },
+        ],
+    }
+    r = client.post("/fhir", json=bundle, headers=FHIR_JSON)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert passes == ["free"]
+    locations = [e["response"]["location"].split("/_history")[0] for e in r.get_json()["entry"]]
+    observation = client.get(f"/fhir/{locations[1]}").get_json()
+    assert observation["subject"]["reference"] == observation["focus"][0]["reference"] == locations[0]
+
+
+def test_a_search_style_reference_is_resolved_in_the_session(
+    watched: tuple[FlaskClient, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, _ = watched
+    r = client.post(
+        "/fhir/Patient",
+        json={"resourceType": "Patient", "identifier": [{"system": "urn:test:mrn", "value": "77"}]},
+        headers=FHIR_JSON,
+    )
+    pid = r.get_json()["id"]
+    passes = _watch_rewrites(monkeypatch, client)
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:33333333-3333-4333-8333-333333333333",
+                "resource": {
+                    "resourceType": "Observation",
+                    "status": "final",
+                    "code": {"text": "weight"},
+                    "subject": {"reference": "Patient?identifier=urn:test:mrn|77"},
+                },
+                "request": {"method": "POST", "url": "Observation"},
+            },
+        ],
+    }
+    r = client.post("/fhir", json=bundle, headers=FHIR_JSON)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert passes == ["free", "locked"]  # tried without the store, then done in the session
+    oid = r.get_json()["entry"][0]["response"]["location"].split("/")[1]
+    assert client.get(f"/fhir/Observation/{oid}").get_json()["subject"]["reference"] == f"Patient/{pid}"
