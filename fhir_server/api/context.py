@@ -38,7 +38,7 @@ def base_url() -> str:
 @lru_cache(maxsize=64)
 def _base_for(scheme: str, host: str) -> str:
     """`request.host_url` + /fhir, computed once per scheme and host: Werkzeug rebuilds it
-    (IRI decoding, IDNA) on every request, ~5% of a create's CPU for the Location header.
+    (IRI decoding, IDNA) on every request, 15-50 us of every write's Location header.
     `request.host` is still Werkzeug's (validated) value; the cache is bounded because
     the Host header is the client's."""
     return get_current_url(scheme, host).rstrip("/") + "/fhir"
