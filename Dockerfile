@@ -11,4 +11,6 @@ USER noskhe
 ENV NOSKHE_PROFILES=/app/profiles/ir-eprescription
 EXPOSE 8080
 VOLUME ["/data"]
+# Listening on all addresses needs the public base URL: docker run -e NOSKHE_BASE_URL=https://.../fhir
+# (and -e NOSKHE_TRUST_PROXY=1 behind a reverse proxy). Without it the server refuses to start.
 CMD ["fhir-server", "serve", "--host", "0.0.0.0", "--port", "8080", "--data", "/data"]

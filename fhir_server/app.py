@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import terminology
 from fhir_server import authorization, definitions, search
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings.check()
     app = Flask("noskhe")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    if settings.trust_proxy:  # one reverse proxy in front sets the client's address and scheme
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
     store = store or open_store(settings.data_dir, settings.store_url)
     load_custom_search_parameters(store)
     svc = terminology.shipped_service()
@@ -109,7 +112,7 @@ def _authorization(app: Flask, settings: Settings, store: Store, repo: Repositor
         app,
         data_dir=settings.data_dir,
         fhir_base_path="/fhir",
-        base_url=settings.base_url,
+        base_url=settings.public_base_url,
         store_url=settings.store_url,
         directory=FhirDirectory(store, repo),
         audit=audit,

@@ -32,7 +32,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, default=None, help="request threads per worker process (default: 8)"
     )
     serve.add_argument("--no-auth", action="store_true", help="no authorization (loopback only)")
-    serve.add_argument("--base-url", default=None, help="public FHIR base URL")
+    serve.add_argument(
+        "--base-url",
+        default=None,
+        help="public FHIR base URL (required off loopback; default: http://HOST:PORT/fhir on loopback)",
+    )
+    serve.add_argument(
+        "--trust-proxy",
+        action="store_true",
+        help="honour X-Forwarded-* headers (only behind a reverse proxy that sets them)",
+    )
     serve.add_argument("--seed", action="store_true", help="load the demo resources first")
 
     seed = sub.add_parser("seed", help="load the demo data, the sample app's client and demo accounts")
@@ -81,12 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         settings.host, settings.port, settings.auth = args.host, args.port, not args.no_auth
         settings.base_url = args.base_url or settings.base_url
+        settings.trust_proxy = args.trust_proxy or settings.trust_proxy
         try:
             settings.check()
         except ValueError as exc:
             print(f"fhir-server: {exc}", file=sys.stderr)
             return 2
-        base = _public_base(settings)
+        base = settings.public_base_url
         if args.seed:
             _seed(settings, base)
         _banner(settings, base, args.seed)
@@ -96,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "seed":
         settings.base_url = args.base_url or settings.base_url
-        _seed(settings, _public_base(settings))
+        _seed(settings, settings.public_base_url)
         return 0
     if args.command == "reindex":
         return _reindex(settings, args.type)
@@ -136,11 +146,6 @@ def _terminology_import(settings: Settings, path: Path) -> int:
         return cli_import(path, store, build_repository(settings))
     finally:
         store.close()
-
-
-def _public_base(settings: Settings) -> str:
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    return (settings.base_url or f"http://{host}:{settings.port}/fhir").rstrip("/")
 
 
 def _seed(settings: Settings, base: str) -> None:

@@ -6,6 +6,7 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def is_loopback(host: str) -> bool:
@@ -24,8 +25,11 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     auth: bool = True
-    # Public base URL of the FHIR endpoint; derived from the request when not set.
+    # Public base URL of the FHIR endpoint (https://rx.example.ir/fhir): required off
+    # loopback; on loopback derived from host and port. Never taken from a request.
     base_url: str | None = field(default_factory=lambda: os.environ.get("NOSKHE_BASE_URL"))
+    # Honour X-Forwarded-For/-Proto/-Host/-Port/-Prefix from one reverse proxy in front.
+    trust_proxy: bool = field(default_factory=lambda: os.environ.get("NOSKHE_TRUST_PROXY") == "1")
     max_body_bytes: int = field(
         default_factory=lambda: int(os.environ.get("NOSKHE_MAX_BODY", str(10 * 1024 * 1024)))
     )
@@ -57,7 +61,28 @@ class Settings:
     default_count: int = 20
     max_count: int = 1000
 
+    @property
+    def public_base_url(self) -> str:
+        """The FHIR base URL clients use: configured, else the bound loopback host and port."""
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        host = f"[{self.host.strip('[]')}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/fhir"
+
     def check(self) -> None:
         """Refuse settings that would be unsafe to serve with."""
         if not self.auth and not is_loopback(self.host):
             raise ValueError("--no-auth is allowed only on a loopback host (127.0.0.1, ::1)")
+        if not self.base_url and not is_loopback(self.host):
+            raise ValueError(
+                f"serving on {self.host} needs the public FHIR base URL: --base-url (or NOSKHE_BASE_URL), "
+                "e.g. https://rx.example.ir/fhir; it is never taken from a request's Host header"
+            )
+        parts = urlsplit(self.public_base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"--base-url must be an absolute http(s) URL, not {self.base_url!r}")
+        if self.auth and parts.scheme != "https" and not is_loopback(parts.hostname):
+            raise ValueError(
+                f"--base-url {self.public_base_url} is http: OAuth needs https for a host other than "
+                "loopback (put a TLS proxy in front and give its https URL)"
+            )

@@ -11,7 +11,7 @@ class AuthConfig:
     data_dir: Path
     fhir_base_path: str = "/fhir"
     auth_prefix: str = "/auth"
-    # Public FHIR base URL (https://host/fhir); derived from each request when None.
+    # Public FHIR base URL (https://host/fhir): the issuer; required (init_app refuses None).
     base_url: str | None = None
     access_token_ttl: int = 3600
     backend_token_ttl: int = 300

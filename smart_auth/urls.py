@@ -1,10 +1,9 @@
-"""Public URLs of the FHIR base and the authorization endpoints, per request."""
+"""Public URLs of the FHIR base and the authorization endpoints: from the configured base
+URL, never from a request (its Host header is the client's to choose)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from flask import has_request_context, request
 
 from smart_auth.config import AuthConfig
 
@@ -18,11 +17,9 @@ class Urls:
     config: AuthConfig
 
     def fhir_base(self) -> str:
-        if self.config.base_url:
-            return normalise(self.config.base_url)
-        if not has_request_context():
-            raise RuntimeError("no base URL configured and no request to derive it from")
-        return normalise(request.url_root) + self.config.fhir_base_path
+        if not self.config.base_url:
+            raise ValueError("the authorization server needs the public FHIR base URL (base_url)")
+        return normalise(self.config.base_url)
 
     def root(self) -> str:
         base = self.fhir_base()

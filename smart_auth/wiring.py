@@ -32,6 +32,8 @@ def init_app(
     **config: Any,
 ) -> SmartAuth:
     """Create the authorization server for `app`, register its blueprints, return it."""
+    if not base_url:
+        raise ValueError("smart_auth.init_app needs base_url, the public FHIR base URL (the issuer)")
     cfg = AuthConfig(data_dir=Path(data_dir), fhir_base_path=fhir_base_path, base_url=base_url, **config)
     extra = {"jwks_fetcher": jwks_fetcher} if jwks_fetcher else {}
     service = SmartAuth(

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import cast
 
 from flask import current_app, request
-from werkzeug.sansio.utils import get_current_url
 
 from fhir_server.config import Settings
 from fhir_server.outcome import FhirError
@@ -28,20 +26,9 @@ def ctx() -> FhirContext:
 
 
 def base_url() -> str:
-    """The FHIR base URL, e.g. http://127.0.0.1:8080/fhir (settings win over the request)."""
-    configured = ctx().settings.base_url
-    if configured:
-        return configured.rstrip("/")
-    return _base_for(request.scheme, request.host)
-
-
-@lru_cache(maxsize=64)
-def _base_for(scheme: str, host: str) -> str:
-    """`request.host_url` + /fhir, computed once per scheme and host: Werkzeug rebuilds it
-    (IRI decoding, IDNA) on every request, 15-50 us of every write's Location header.
-    `request.host` is still Werkzeug's (validated) value; the cache is bounded because
-    the Host header is the client's."""
-    return get_current_url(scheme, host).rstrip("/") + "/fhir"
+    """The public FHIR base URL, e.g. https://rx.example.ir/fhir: configured (or, on
+    loopback, the bound host and port), never the request's Host header."""
+    return ctx().settings.public_base_url
 
 
 def check_type(type_: str) -> str:

@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
-from authlib.oauth2.rfc6749 import InvalidScopeError, OAuth2Request
+from authlib.integrations.flask_oauth2.requests import (
+    FlaskJsonPayload,
+    FlaskJsonRequest,
+    FlaskOAuth2Payload,
+    FlaskOAuth2Request,
+)
+from authlib.oauth2.rfc6749 import InvalidScopeError, JsonRequest, OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from flask import Request
 from flask import request as flask_request
 
 from smart_auth.models import Client
@@ -41,6 +47,27 @@ class StoredAuthorizationRequest(OAuth2Request):
         return {}
 
 
+def public_uri(root: str, request: Request) -> str:
+    """The request's URL on the configured public root: the Host header is not trusted."""
+    query = request.query_string.decode("latin-1")
+    return f"{root}{request.path}" + (f"?{query}" if query else "")
+
+
+class PublicOAuth2Request(FlaskOAuth2Request):
+    """Flask's OAuth2 request with its URI on the public root (checked for https by Authlib)."""
+
+    def __init__(self, request: Request, root: str) -> None:
+        OAuth2Request.__init__(self, request.method, public_uri(root, request), headers=request.headers)
+        self._request = request
+        self.payload = FlaskOAuth2Payload(request)
+
+
+class PublicJsonRequest(FlaskJsonRequest):
+    def __init__(self, request: Request, root: str) -> None:
+        JsonRequest.__init__(self, request.method, public_uri(root, request), request.headers)
+        self.payload = FlaskJsonPayload(request)
+
+
 class SmartAuthorizationServer(AuthorizationServer):
     def __init__(self, service: SmartAuth) -> None:
         super().__init__()
@@ -56,7 +83,10 @@ class SmartAuthorizationServer(AuthorizationServer):
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         if isinstance(request, dict):
             return StoredAuthorizationRequest(request, self.service.urls.endpoint("authorize"))
-        return FlaskOAuth2Request(flask_request)
+        return PublicOAuth2Request(flask_request, self.service.urls.root())
+
+    def create_json_request(self, request: Any) -> JsonRequest:
+        return PublicJsonRequest(flask_request, self.service.urls.root())
 
     def validate_requested_scope(self, scope: str | None) -> None:
         try:

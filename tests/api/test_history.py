@@ -12,7 +12,7 @@ from tests.conftest import FHIR_JSON
 def follow(client: FlaskClient, url: str) -> list[dict]:
     entries: list[dict] = []
     while url:
-        page = client.get(url.replace("http://localhost", "")).json
+        page = client.get(url.replace("http://127.0.0.1:8080", "")).json
         entries += page["entry"]
         url = next((link["url"] for link in page["link"] if link["relation"] == "next"), "")
     return entries

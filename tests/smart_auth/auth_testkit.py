@@ -209,6 +209,7 @@ def build_app(tmp_path: Path, port: int, store_url: str | None = None, **config:
     directory = InMemoryDirectory()
     jwks_by_url: dict[str, dict[str, Any]] = {}
     app = Flask("smart-auth-test")
+    config.setdefault("base_url", f"{root}/fhir")
     auth = init_app(
         app,
         data_dir=tmp_path,

@@ -149,7 +149,7 @@ def test_search_over_http_with_paging(client: FlaskClient) -> None:
     seen = [e["resource"]["id"] for e in page["entry"]]
     assert page["total"] == 5
     while (nxt := next((x["url"] for x in page["link"] if x["relation"] == "next"), None)) is not None:
-        page = client.get(nxt.split("http://localhost", 1)[-1]).get_json()
+        page = client.get(nxt.split("http://127.0.0.1:8080", 1)[-1]).get_json()
         seen += [e["resource"]["id"] for e in page["entry"]]
     assert seen == [f"s{i}" for i in range(5)]
 
