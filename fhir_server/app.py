@@ -136,12 +136,14 @@ def _health_routes(app: Flask, store: Store) -> None:
 
     @app.get("/readyz")
     def readyz() -> Response:
-        if store.ping():
+        """Ready when the store takes a write (and has room) and the signing keys load."""
+        problems = store.ready() + app.extensions["smart_auth"].keys.check()
+        if not problems:
             return Response(b'{"status":"ready"}', content_type="application/json")
         return fhir_response(
             {
                 "resourceType": "OperationOutcome",
-                "issue": [{"severity": "error", "code": "transient", "diagnostics": "store unreachable"}],
+                "issue": [{"severity": "error", "code": "transient", "diagnostics": p} for p in problems],
             },
             503,
         )

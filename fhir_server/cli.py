@@ -96,11 +96,13 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"fhir-server: {exc}", file=sys.stderr)
             return 2
+        from fhir_server.serve import preflight, serve
+
+        preflight(settings)  # a store or key file that cannot be used: one line, exit 3
         base = settings.public_base_url
         if args.seed:
             _seed(settings, base)
         _banner(settings, base, args.seed)
-        from fhir_server.serve import serve
 
         serve(settings, args.workers, args.threads)
         return 0

@@ -59,7 +59,7 @@ def run_wsgi(
 def serve(settings: Settings, workers: int | None = None, threads: int | None = None) -> None:
     settings.check()
     settings.access_log = True
-    _preflight(settings)
+    preflight(settings)
 
     def load() -> Any:
         from fhir_server.app import create_app
@@ -69,10 +69,24 @@ def serve(settings: Settings, workers: int | None = None, threads: int | None = 
     run_wsgi(load, settings.host, settings.port, workers or os.cpu_count() or 1, threads or DEFAULT_THREADS)
 
 
-def _preflight(settings: Settings) -> None:
-    """Open the store once before any worker starts: a store that cannot be opened stops
-    the server here with one line and exit status 3, not with a worker crash per process.
-    (It also creates the SQLite schema once rather than in every worker at once.)"""
+def preflight(settings: Settings) -> None:
+    """Open the store and the signing keys once before any worker starts: what cannot be
+    opened stops the server here with one line and exit status 3, not with a worker crash
+    per process. (It also creates the SQLite schema and the first keys once, rather than
+    in every worker at once.)"""
+    import sys
+
     from fhir_server.storage import open_store
+    from smart_auth.keys import KeyFileError, SigningKeys
+    from smart_auth.store import open_auth_store
 
     open_store(settings.data_dir, settings.store_url).close()
+    try:
+        auth = open_auth_store(settings.data_dir, settings.store_url)
+        try:
+            SigningKeys(auth)
+        finally:
+            auth.close()
+    except (KeyFileError, OSError) as exc:
+        print(f"fhir-server: {exc}", file=sys.stderr)
+        raise SystemExit(3) from exc

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
 from smart_auth.store.base import AuthStore, Record
@@ -32,6 +33,11 @@ def _new_key() -> dict[str, Any]:
     return dict(key.as_dict(private=True))
 
 
+class KeyFileError(ValueError):
+    """The stored signing keys (the key file, or the MongoDB record) cannot be used: the
+    server must not start (or stay ready) with them; they are never silently replaced."""
+
+
 @dataclass
 class _Loaded:
     revision: str
@@ -42,23 +48,43 @@ class _Loaded:
 class SigningKeys:
     def __init__(self, store: AuthStore) -> None:
         self.store = store
-        doc, revision = store.signing_keys()
+        doc, revision = self._stored()
         if doc is None:
             key = _new_key()
             store.save_signing_keys(
                 {"active": key["kid"], "keys": [key]}, revision
             )  # False: another was first
         self._loaded: _Loaded | None = None
+        self._load()  # a damaged file is refused at start, not at the first token request
 
     def _load(self) -> _Loaded:
-        if self._loaded is None or self._loaded.revision != self.store.signing_keys_revision():
-            doc, revision = self.store.signing_keys()
-            assert doc is not None, "signing keys are created at start"
-            keys = KeySet.import_key_set({"keys": doc["keys"]})
-            active = keys.get_by_kid(doc["active"])
-            assert isinstance(active, RSAKey)
-            self._loaded = _Loaded(revision, keys, active)
+        try:
+            if self._loaded is None or self._loaded.revision != self.store.signing_keys_revision():
+                doc, revision = self.store.signing_keys()
+                if doc is None:
+                    raise ValueError("there are none")
+                keys = KeySet.import_key_set({"keys": doc["keys"]})
+                active = keys.get_by_kid(doc["active"])
+                if not isinstance(active, RSAKey) or not active.is_private:
+                    raise ValueError("the active key is not a private RSA key")
+                self._loaded = _Loaded(revision, keys, active)
+        except (OSError, ValueError, KeyError, TypeError, JoseError) as exc:
+            raise KeyFileError(f"the signing key file (or record) cannot be used: {exc}") from exc
         return self._loaded
+
+    def _stored(self) -> tuple[Record | None, str]:
+        try:
+            return self.store.signing_keys()
+        except (OSError, ValueError) as exc:  # a damaged file: not silently replaced
+            raise KeyFileError(f"the signing key file (or record) cannot be used: {exc}") from exc
+
+    def check(self) -> list[str]:
+        """Problems with the key file now (none: the keys load)."""
+        try:
+            self._load()
+        except KeyFileError as exc:
+            return [str(exc)]
+        return []
 
     @property
     def active(self) -> RSAKey:

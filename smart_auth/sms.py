@@ -10,6 +10,8 @@ import urllib.request
 from pathlib import Path
 from typing import Protocol
 
+from smart_auth.files import private_file
+
 OUTBOX_FILE = "sms-outbox.jsonl"
 
 
@@ -26,8 +28,10 @@ class FileSmsSender:
 
     def send(self, mobile: str, text: str) -> None:
         line = json.dumps({"to": mobile, "text": text, "at": time.time()}, ensure_ascii=False)
-        with self._lock, self.path.open("a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+        with self._lock:
+            private_file(self.path)  # the codes are secrets: 0600 in the 0700 data directory
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
 
     def messages(self) -> list[dict[str, object]]:
         if not self.path.exists():

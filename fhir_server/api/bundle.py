@@ -10,15 +10,22 @@ from fhir_server.bundles import run_batch, run_transaction
 from fhir_server.outcome import FhirError, has_errors
 
 
-def process_bundle(bundle: Any) -> dict[str, Any]:
-    c = ctx()
-    # Entry resources are validated one by one as they are written; check the envelope here.
+def check_envelope(bundle: Any) -> dict[str, Any]:
+    """400 unless `bundle` is a structurally valid Bundle, its entries' resources aside
+    (those are validated one by one as they are written)."""
     envelope = bundle
     if isinstance(bundle, dict) and isinstance(bundle.get("entry"), list):
         envelope = {**bundle, "entry": [_without_resource(e) for e in bundle["entry"]]}
-    issues = c.repo.validate(envelope, expected_type="Bundle")
+    issues = ctx().repo.validate(envelope, expected_type="Bundle")
     if has_errors(issues):
         raise FhirError(400, issues)
+    checked: dict[str, Any] = bundle
+    return checked
+
+
+def process_bundle(bundle: Any) -> dict[str, Any]:
+    c = ctx()
+    check_envelope(bundle)
     kind = bundle.get("type")
     entries = bundle.get("entry") or []
     run = {"transaction": run_transaction, "batch": run_batch}.get(kind)

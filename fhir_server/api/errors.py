@@ -10,6 +10,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from fhir_server.api.http import outcome_response
 from fhir_server.api.store_errors import STORE_ERRORS, as_http
 from fhir_server.outcome import FhirError, error
+from fhir_server.storage.base import StoreFull, is_disk_full
+from smart_auth.keys import KeyFileError
 
 log = logging.getLogger("noskhe.api")
 
@@ -39,7 +41,15 @@ def register_error_handlers(app: Flask) -> None:
             mapped = as_http(exc)
             return outcome_response(mapped.status, mapped.issues)
 
+    @app.errorhandler(KeyFileError)
+    def _keys(exc: KeyFileError) -> Response:
+        log.error("%s", exc)
+        return outcome_response(503, [error("transient", "The server's signing keys cannot be used")])
+
     @app.errorhandler(Exception)
     def _bug(exc: Exception) -> Response:
+        if is_disk_full(exc):  # the authorization server's store, an outbox file
+            full = as_http(StoreFull(str(exc)))
+            return outcome_response(full.status, full.issues)
         log.exception("unhandled error")
         return outcome_response(500, [error("exception", "Internal server error")])

@@ -18,12 +18,15 @@ from fhir_server.eprescription.policy import load_policy
 from fhir_server.eprescription.rules_engine import RuleContext, evaluate
 from fhir_server.eprescription.store_access import read
 from fhir_server.operations.contract import In, Operation, OperationRequest, Out, Text
-from fhir_server.outcome import FhirError, operation_outcome
+from fhir_server.outcome import FhirError, has_errors, operation_outcome
 
 
 def check_rules(req: OperationRequest) -> dict[str, Any]:
     bundle = req.require_body("a Bundle in a POST body")
-    resources = [e.get("resource") or {} for e in (bundle or {}).get("entry") or []]
+    issues = req.server.repo.validate(bundle, expected_type="Bundle")  # nothing is stored: all of it
+    if has_errors(issues):
+        raise FhirError(400, issues)
+    resources = [e.get("resource") or {} for e in bundle.get("entry") or []]
     found = [r for r in resources if r.get("resourceType") in items.REQUEST_TYPES]
     if not found:
         raise FhirError.of(

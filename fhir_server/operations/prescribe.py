@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from fhir_server.api.bundle import check_envelope
 from fhir_server.bundles import run_transaction
 from fhir_server.eprescription import items
 from fhir_server.eprescription.ids import TRACKING_SYSTEM
@@ -22,9 +23,7 @@ from fhir_server.outcome import FhirError
 
 
 def prescribe(req: OperationRequest) -> dict[str, Any]:
-    bundle = req.require_body("a transaction Bundle")
-    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        raise FhirError.of(400, "invalid", "$prescribe takes a Bundle")
+    bundle = check_envelope(req.require_body("a transaction Bundle"))
     entries = [_as_post(e) for e in bundle.get("entry") or []]
     if not any((e.get("resource") or {}).get("resourceType") in items.REQUEST_TYPES for e in entries):
         raise FhirError.of(

@@ -301,6 +301,8 @@ class Repository:
         self, s: StoreSession, type_: str, query: Query, resource: Any, if_match: int | None = None
     ) -> WriteResult:
         check_writable(type_, "update")
+        if not isinstance(resource, dict):
+            self._check(resource, type_)  # 400: not a resource at all
         found = self.match(s, type_, query, "update")
         if len(found) > 1:
             raise FhirError.of(412, "multiple-matches", "The conditional update matched several resources")

@@ -104,6 +104,25 @@ class TransactionConflict(Exception):
     """A concurrent unit changed what this one had read: nothing was written; retry."""
 
 
+class StoreFull(Exception):
+    """The store has no room left (disk full, size limit): nothing was written."""
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether an error (or one it was raised from) is a full disk or store: SQLite's
+    SQLITE_FULL, MongoDB's OutOfDiskSpace, the OS's ENOSPC."""
+    import errno
+
+    seen = 0
+    while exc is not None and seen < 8:
+        if getattr(exc, "sqlite_errorcode", None) == 13 or getattr(exc, "code", None) == 14031:
+            return True
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 class StoreSession(Protocol):
     def current(self, type_: str, id_: str) -> ResourceVersion | None:
         """Latest version, including a delete marker (deleted=True, body None)."""
@@ -209,5 +228,9 @@ class Store(Protocol):
         ...
 
     def ping(self) -> bool: ...
+
+    def ready(self) -> list[str]:
+        """What keeps the store from taking writes now (none: ready). It writes to find out."""
+        ...
 
     def close(self) -> None: ...

@@ -47,7 +47,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, PyMongoError
 
-from fhir_server.storage.base import StoreReadOnly, StoreUnavailable
+from fhir_server.storage.base import StoreFull, StoreReadOnly, StoreUnavailable, is_disk_full
 from fhir_server.storage.mongo_index import HISTORY_INDEXES, RESOURCE_INDEXES
 from fhir_server.storage.mongo_session import MongoSession, unavailable
 from fhir_server.storage.mongo_units import INFLIGHT_INDEXES, clear_dead_units, settled_instant
@@ -149,6 +149,10 @@ class MongoStore:
             ok = True
         except ConnectionFailure as exc:
             raise unavailable(exc) from exc
+        except PyMongoError as exc:
+            if is_disk_full(exc):
+                raise StoreFull(f"MongoDB at {self.where} is out of disk space: {exc}") from exc
+            raise
         finally:
             session.end(ok)
 
@@ -166,6 +170,20 @@ class MongoStore:
         except (PyMongoError, StoreUnavailable):
             return False
         return True
+
+    def ready(self) -> list[str]:
+        """A primary answers and takes a write."""
+        try:
+            hello = self.client.admin.command("hello")
+        except PyMongoError as exc:
+            return [f"MongoDB at {self.where} does not answer: {_reason(exc)}"]
+        if not (hello.get("isWritablePrimary") or hello.get("msg") == "isdbgrid"):
+            return [f"MongoDB at {self.where} has no primary to write to"]
+        try:
+            self.db.health.update_one({"_id": "readyz"}, {"$inc": {"n": 1}}, upsert=True)
+        except PyMongoError as exc:
+            return [f"MongoDB at {self.where} refuses writes: {_reason(exc)}"]
+        return []
 
     def close(self) -> None:
         self.client.close()

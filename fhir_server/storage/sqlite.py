@@ -11,6 +11,7 @@ connection per thread and see only committed data.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -26,11 +27,14 @@ from fhir_server.storage.base import (
     HistoryQuery,
     Record,
     ResourceVersion,
+    StoreFull,
     StoreUnavailable,
     VersionConflict,
     instant,
+    is_disk_full,
 )
 from fhir_server.storage.sqlite_writer import Checkpointer, GroupWriter
+from smart_auth.files import private_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -72,7 +76,20 @@ CREATE TABLE IF NOT EXISTS records (
 """
 
 _COLUMNS = "type, id, version, last_updated, deleted, body, method, seq"
+# Not ready below this much free disk (NOSKHE_MIN_FREE_MB) or this many pages to the size limit.
+MIN_FREE_BYTES = int(os.environ.get("NOSKHE_MIN_FREE_MB", "64")) * 2**20
+MIN_FREE_PAGES = 64
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is truncated to after a restart
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a database would not open, in words for the operator."""
+    text = str(exc)
+    if "readonly" in text or isinstance(exc, PermissionError):
+        return f"{text} (the data directory or the database file is read-only for this user)"
+    if "not a database" in text or "malformed" in text:
+        return f"{text} (the file is damaged or not a Noskhe database; restore it from a backup)"
+    return text
 
 
 def _row_to_version(row: tuple[Any, ...]) -> ResourceVersion:
@@ -284,18 +301,23 @@ class SQLiteStore:
     group-commit writer and one background checkpointer, all opened lazily (after a fork,
     the child opens its own)."""
 
-    def __init__(self, path: str | Path, *, checkpoints: bool = True) -> None:
+    def __init__(self, path: str | Path, *, checkpoints: bool = True, max_pages: int | None = None) -> None:
+        """`max_pages` caps the database's size (PRAGMA max_page_count, pages of 4 KB)."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.checkpoints = checkpoints
+        self.max_pages = max_pages
         self._local = threading.local()
         self._lock = threading.Lock()
         self._writer: GroupWriter | None = None
         self._checkpointer: Checkpointer | None = None
         self._pid = os.getpid()
-        conn = self._connection()
-        conn.executescript(SCHEMA)
-        sqlite_index.create_schema(conn)
+        try:
+            private_file(self.path)
+            conn = self._connection()
+            conn.executescript(SCHEMA)
+            sqlite_index.create_schema(conn)
+        except (OSError, sqlite3.Error, StoreUnavailable) as exc:
+            raise StoreUnavailable(f"cannot open the database {self.path}: {_reason(exc)}") from exc
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -312,6 +334,8 @@ class SQLiteStore:
         conn.execute("PRAGMA cache_size=-65536")
         conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         conn.execute("PRAGMA mmap_size=268435456")
+        if self.max_pages is not None:
+            conn.execute(f"PRAGMA max_page_count={int(self.max_pages)}")
         return conn
 
     def _connection(self) -> sqlite3.Connection:
@@ -346,8 +370,13 @@ class SQLiteStore:
     @contextmanager
     def session(self, write: bool = False) -> Iterator[SQLiteSession]:
         if write:
-            with self._group_writer().unit() as conn:
-                yield SQLiteSession(conn)
+            try:
+                with self._group_writer().unit() as conn:
+                    yield SQLiteSession(conn)
+            except (sqlite3.Error, StoreUnavailable) as exc:
+                if is_disk_full(exc):
+                    raise StoreFull(f"the database {self.path.name} is full: {exc}") from exc
+                raise
             return
         conn = self._connection()
         conn.execute("BEGIN")
@@ -373,6 +402,26 @@ class SQLiteStore:
         except sqlite3.Error:
             return False
         return True
+
+    def ready(self) -> list[str]:
+        """A write commits; the disk has MIN_FREE_BYTES left; the database is not at its
+        page limit (a write that fits in a page already there proves little about that)."""
+        problems = []
+        try:
+            with self.session(write=True) as s:
+                s.conn.execute(
+                    "INSERT OR REPLACE INTO claims (key, owner) VALUES ('readyz', ?)", (str(os.getpid()),)
+                )
+        except (sqlite3.Error, StoreUnavailable, StoreFull) as exc:
+            problems.append(f"the store refuses writes: {exc}")
+        free = shutil.disk_usage(self.path.parent).free
+        if free < MIN_FREE_BYTES:
+            problems.append(f"{free // 2**20} MB left on the data directory's disk")
+        conn = self._connection()
+        pages, limit = (conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "max_page_count"))
+        if limit - pages < MIN_FREE_PAGES:
+            problems.append(f"the database is at its size limit ({pages} of {limit} pages)")
+        return problems
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from smart_auth.files import private_file
 from smart_auth.store.base import Record
 
 SCHEMA = """
@@ -61,9 +62,8 @@ KEY_FILE = "smart-signing-keys.json"
 
 class SQLiteAuthStore:
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+        self.path = private_file(Path(path))  # the data directory 0700, the database 0600
         self.key_file = self.path.parent / KEY_FILE
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         with self._conn() as conn:
             conn.executescript(SCHEMA)
@@ -243,7 +243,7 @@ class SQLiteAuthStore:
     def save_signing_keys(self, doc: Record, revision: str) -> bool:
         """Compare-and-set under a lock file: False when the keys changed since `revision`."""
         lock = self.key_file.with_name(f".{KEY_FILE}.lock")
-        with open(lock, "a") as held:
+        with os.fdopen(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as held:
             fcntl.flock(held, fcntl.LOCK_EX)
             if self.signing_keys_revision() != revision:
                 return False
