@@ -20,9 +20,15 @@ def private_dir(path: Path) -> Path:
 
 
 def private_file(path: Path) -> Path:
-    """Create `path` empty and 0600 if absent; narrow it (and SQLite's companions) if not."""
+    """Create `path` empty and 0600 if absent; narrow it (and SQLite's companions) if not.
+
+    An existing file is never opened here: closing any descriptor of a database file drops
+    the POSIX locks SQLite holds on it in this process (a way to corrupt it)."""
     private_dir(path.parent)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
     for companion in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
         try:
             if companion.stat().st_uid == os.geteuid():
