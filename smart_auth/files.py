@@ -7,6 +7,7 @@ take the database file's mode, so creating the database 0600 covers them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -25,10 +26,8 @@ def private_file(path: Path) -> Path:
     An existing file is never opened here: closing any descriptor of a database file drops
     the POSIX locks SQLite holds on it in this process (a way to corrupt it)."""
     private_dir(path.parent)
-    try:
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
     for companion in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
         try:
             if companion.stat().st_uid == os.geteuid():
