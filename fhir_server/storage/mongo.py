@@ -179,6 +179,8 @@ class MongoStore:
             return [f"MongoDB at {self.where} does not answer: {_reason(exc)}"]
         if not (hello.get("isWritablePrimary") or hello.get("msg") == "isdbgrid"):
             return [f"MongoDB at {self.where} has no primary to write to"]
+        if not ("setName" in hello or hello.get("msg") == "isdbgrid"):
+            return [STANDALONE.format(where=self.where)]
         try:
             self.db.health.update_one({"_id": "readyz"}, {"$inc": {"n": 1}}, upsert=True)
         except PyMongoError as exc:

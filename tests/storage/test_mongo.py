@@ -151,6 +151,8 @@ def test_standalone_server_serves_reads_and_refuses_writes(
         r = client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=FHIR_JSON)
         assert r.status_code == 503 and "replica set" in r.get_data(as_text=True)
         assert client.get("/fhir/Patient?gender=male").status_code == 200
+        ready = client.get("/readyz")  # it takes no writes: not ready, and says why
+        assert ready.status_code == 503 and "replica set" in ready.get_data(as_text=True)
         store.close()
     finally:
         server.stop()
