@@ -62,9 +62,9 @@ def people(client: FlaskClient) -> dict[str, Any]:
 
 def test_system_export_writes_every_stored_resource_once(client: FlaskClient, people: dict[str, Any]) -> None:
     status_url = kick_off(client, "$export")
-    assert status_url.startswith("http://localhost/fhir/_bulk/")
+    assert status_url.startswith("http://127.0.0.1:8080/fhir/_bulk/")
     manifest = poll(client, status_url)
-    assert manifest["request"] == "http://localhost/fhir/$export"
+    assert manifest["request"] == "http://127.0.0.1:8080/fhir/$export"
     assert manifest["requiresAccessToken"] is False and manifest["error"] == []
     files = download(client, manifest)
     assert sorted(files) == ["Group", "Observation", "Organization", "Patient"]
