@@ -72,7 +72,9 @@ def _search(type_: str | None, compartment: tuple[str, str] | None = None) -> Re
     )
     with ctx().store.session() as s:
         result = ctx().repo.search(s, plan, interaction)
-    path = request.path.removeprefix(bp.url_prefix or "")
+    # Links are GET URLs whatever the request was: `POST [type]/_search` pages on `[type]?...`
+    # (a GET of `[type]/_search` is no FHIR interaction).
+    path = request.path.removeprefix(bp.url_prefix or "").removesuffix("/_search")
     return fhir_response(search.search_bundle(plan, result, base, path))
 
 

@@ -5,14 +5,14 @@ other people's records as from a store holding only what the token may see.
 Patient A's token (`patient/*.rs`, launch patient A) asks about patient B by national
 code, by a guessed diagnosis, through system search, `_type`, `POST _search`, batch and
 transaction search entries, compartments, chains, `_has`, includes, `_summary=count`,
-paging and history. A lab-only token (`patient/Observation.rs?category=laboratory`)
+paging, history and `$everything`. A lab-only token (`patient/Observation.rs?category=laboratory`)
 asks about A's other observations. On both stores.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from flask import Flask
@@ -121,15 +121,32 @@ SEARCH_GUESSES = [
     "Patient/_history",
     "_history",
     "_history?_count=1",
+    "Patient/pa/$everything",
+    "Patient/pa/$everything?_count=2",
+    "Patient/pa/$everything?_type=Observation,MedicationRequest&_count=1",
+]
+# The same guesses as form posts to `_search` (system and type level).
+POSTED_GUESSES = [
+    ("_search", f"_type=Observation&patient.identifier={B_BY_CODE}&value-string=HIV&_total=accurate"),
+    ("_search", "_total=accurate&_count=3"),
+    ("Observation/_search", f"subject:Patient.identifier={B_BY_CODE}&_total=accurate"),
+    ("Observation/_search", "value-string=HIV&_summary=count"),
+    ("Patient/_search", "_has:Observation:patient:value-string=HIV&_total=accurate"),
+    ("MedicationRequest/_search", "_include=MedicationRequest:subject&_count=1"),
 ]
 
 
-def answer(client: Client, query: str) -> Any:
-    """What the client sees of a query: status and the normalised body, every page.
+def answer(client: Client, query: str, form: dict[str, str] | None = None) -> Any:
+    """What the client sees of a query (a GET, or a form POST of `form` to `query`): status
+    and the normalised body, every page.
 
     History is ordered by when things were written, and audit records are written in the
     background, so there the pages' sizes and their entries, in any order, are compared."""
-    response = client.get(query)
+    if form is None:
+        response = client.get(query)
+    else:
+        client.settle()
+        response = client.form(query, form)
     pages = [_normal(response.status_code, response.get_json())]
     while response.status_code == 200 and len(pages) < 10:
         nxt = [link["url"] for link in response.get_json().get("link", []) if link["relation"] == "next"]
@@ -190,8 +207,10 @@ def worlds(world: AppFactory) -> dict[str, tuple[Flask, Flask]]:
     }
 
 
-def ask_both(worlds: dict[str, tuple[Flask, Flask]], scope: str, query: str) -> list[Any]:
-    return [answer(Client(app, mint(app, scope, patient="pa")), query) for app in worlds[scope]]
+def ask_both(
+    worlds: dict[str, tuple[Flask, Flask]], scope: str, query: str, form: dict[str, str] | None = None
+) -> list[Any]:
+    return [answer(Client(app, mint(app, scope, patient="pa")), query, form) for app in worlds[scope]]
 
 
 @pytest.mark.parametrize("query", SEARCH_GUESSES)
@@ -201,6 +220,21 @@ def test_patient_token_learns_nothing_about_another_patient(
     seen = ask_both(worlds, PATIENT_SCOPE, query)
     assert seen[0] == seen[1]
     assert all(page[0] == 200 for page in (seen[0][0] if "_history" in query else seen[0]))
+
+
+@pytest.mark.parametrize(("path", "form"), POSTED_GUESSES)
+def test_posted_searches_learn_nothing_about_another_patient(
+    worlds: dict[str, tuple[Flask, Flask]], path: str, form: str
+) -> None:
+    seen = ask_both(worlds, PATIENT_SCOPE, path, dict(parse_qsl(form)))
+    assert seen[0] == seen[1]
+    assert all(page[0] == 200 for page in seen[0])
+
+
+def test_everything_of_another_patient_is_refused_like_a_read(worlds: dict[str, tuple[Flask, Flask]]) -> None:
+    """B's id is refused in the one world and unknown in the other, as GET Patient/pb is."""
+    seen = ask_both(worlds, PATIENT_SCOPE, "Patient/pb/$everything")
+    assert [pages[0][:2] for pages in seen] == [(403, "OperationOutcome"), (404, "OperationOutcome")]
 
 
 def test_patient_token_sees_its_own_records(worlds: dict[str, tuple[Flask, Flask]]) -> None:
@@ -243,6 +277,7 @@ def test_patient_token_sees_its_own_records(worlds: dict[str, tuple[Flask, Flask
         "Patient?_revinclude=Observation:subject",
         "Observation/_history",
         "Observation?_count=1",
+        "Patient/pa/$everything",
     ],
 )
 def test_scope_query_restriction_learns_nothing_outside_it(
