@@ -6,8 +6,9 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from fhir_server.config import Settings
+from fhir_server.config import Settings, is_loopback
 from fhir_server.eprescription import keys_cli
 from fhir_server.insurance import claims_cli
 from smart_auth.cli import register_cli as register_auth_cli
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if hasattr(args, "auth_handler"):
         args.workplaces = _workplaces(args)
+        args.audit = _audit_writer(getattr(args, "data", Path("data")), getattr(args, "store", None))  # `token` records what it minted
         return run_auth_cli(args)
     if args.command == "practitioners":
         return keys_cli.run(args)
@@ -93,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         settings.trust_proxy = args.trust_proxy or settings.trust_proxy
         try:
             settings.check()
+            if args.seed and not is_loopback(settings.host):
+                raise ValueError("--seed creates demo accounts with a published password: loopback only")
         except ValueError as exc:
             print(f"fhir-server: {exc}", file=sys.stderr)
             return 2
@@ -136,6 +140,24 @@ def _workplaces(args: argparse.Namespace) -> Callable[[str], list[str]]:
             store.close()
 
     return find
+
+
+def _audit_writer(data: Path, store_url: str | None) -> Callable[[dict[str, Any]], None]:
+    """Writes a command's security event (an AuditEvent) to the FHIR store, as the server."""
+
+    def write(event: dict[str, Any]) -> None:
+        from fhir_server import authorization
+        from fhir_server.app import build_repository
+        from fhir_server.storage import open_store
+
+        store = open_store(data, store_url)
+        try:
+            with authorization.as_system(), store.session(write=True) as s:
+                build_repository().create(s, "AuditEvent", event)
+        finally:
+            store.close()
+
+    return write
 
 
 def _terminology_import(settings: Settings, path: Path) -> int:

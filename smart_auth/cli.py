@@ -3,6 +3,7 @@
 from smart_auth.cli import register_cli, run
 register_cli(subparsers)            # in build_parser()
 if hasattr(args, "auth_handler"):   # in main()
+    args.audit = write_audit_event       # optional: where `token` records what it minted
     return run(args)
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from smart_auth.audit import auth_event
 from smart_auth.config import AuthConfig
 from smart_auth.consents import Consents
 from smart_auth.dev_tokens import mint
@@ -168,6 +170,18 @@ def _token_mint(args: argparse.Namespace) -> int:
         token, record = mint(store, args.user, args.scope, args.minutes * 60, found)
     finally:
         store.close()
+    if getattr(args, "audit", None) is not None:  # no token handed out without its record
+        args.audit(
+            auth_event(
+                "token-issued",
+                True,
+                username=args.user,
+                fhir_user=record.get("fhir_user"),
+                client_id=record["client_id"],
+                patient=record["context"].get("patient"),
+                detail=f"development token, {args.minutes} min, loopback only: {record['scope']}",
+            )
+        )
     print(token)
     print(f"{record['scope']} (from loopback only, {args.minutes} min)", file=sys.stderr)
     return 0

@@ -162,3 +162,29 @@ def test_auth_is_on_by_default(tmp_path: Path) -> None:
         assert requests.get(f"{srv.base}/metadata").status_code == 200
     finally:
         srv.stop()
+
+
+def test_seed_is_refused_off_loopback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--seed` creates accounts whose password is in the README: never on a public address."""
+    args = ["serve", "--host", "0.0.0.0", "--base-url", "https://rx.example.ir/fhir", "--seed"]
+    assert main([*args, "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--seed" in err[0] and "loopback" in err[0]
+    assert not (tmp_path / "auth.sqlite3").exists()  # nothing was created
+
+
+def test_a_development_token_is_audited(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["seed", "--data", str(tmp_path)]) == 0
+    assert main(["token", "--data", str(tmp_path), "--user", "ali", "--minutes", "5"]) == 0
+    capsys.readouterr()
+    app = create_app(Settings(data_dir=tmp_path, auth=False)).test_client()
+    found = app.get("/fhir/AuditEvent?subtype=token-issued").get_json()
+    assert found["total"] == 1
+    event = found["entry"][0]["resource"]
+    assert event["agent"][0]["who"] == {"reference": "Patient/patient-1", "display": "ali"}
+    assert event["agent"][1]["who"]["identifier"]["value"] == "fhir-server-token"
+    assert event["entity"][0]["what"]["reference"] == "Patient/patient-1"
+    assert "development token, 5 min, loopback only: patient/" in event["outcomeDesc"]
+    # a refused token leaves no record
+    assert main(["token", "--data", str(tmp_path), "--user", "nobody"]) == 2
+    assert app.get("/fhir/AuditEvent?subtype=token-issued&_summary=count").get_json()["total"] == 1
