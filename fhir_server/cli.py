@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if hasattr(args, "auth_handler"):
         args.workplaces = _workplaces(args)
-        args.audit = _audit_writer(getattr(args, "data", Path("data")), getattr(args, "store", None))  # `token` records what it minted
+        # `token` records what it minted
+        args.audit = _audit_writer(getattr(args, "data", Path("data")), getattr(args, "store", None))
         return run_auth_cli(args)
     if args.command == "practitioners":
         return keys_cli.run(args)
