@@ -153,6 +153,23 @@ def find(
         return repo.find(s, type_, params, limit)
 
 
+def prescription_items(
+    repo: Repository, s: StoreSession, rx: str, by_prescription_id: bool
+) -> list[dict[str, Any]]:
+    """The items (drug and service requests) of prescription `rx`, found by the server.
+
+    Named by the prescription's id rather than an item's, the prescription is found as a
+    search by identifier finds it: one whose items the caller may read none of is not
+    known (an empty list), so a stranger's guess of an id learns nothing."""
+    found = find(repo, s, "MedicationRequest", [("prescription", rx)]) + find(
+        repo, s, "ServiceRequest", [("requisition", rx)]
+    )
+    caller = authorization.current()
+    if by_prescription_id and not any(caller.visible(s, "read", item) for item in found):
+        return []
+    return found
+
+
 def system_update(
     repo: Repository, s: StoreSession, resource: dict[str, Any], expected: int
 ) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from fhir_server.eprescription.messages import issue
 from fhir_server.eprescription.policy import load_policy
 from fhir_server.eprescription.printout import NATIONAL_CODE, build, to_html
 from fhir_server.eprescription.printout_pdf import to_pdf
-from fhir_server.eprescription.store_access import find, read
+from fhir_server.eprescription.store_access import find, prescription_items, read
 from fhir_server.operations.contract import Content, In, Operation, OperationRequest, Out, Text
 from fhir_server.outcome import FhirError
 from fhir_server.storage.base import StoreSession
@@ -60,10 +60,7 @@ def _items(req: OperationRequest, s: StoreSession) -> list[dict[str, Any]]:
         rx = req.text("prescription")
     if not rx:
         raise FhirError(400, [issue("error", "invalid", "printout-which")])
-    repo = req.server.repo
-    found = find(repo, s, "MedicationRequest", [("prescription", rx)]) + find(
-        repo, s, "ServiceRequest", [("requisition", rx)]
-    )
+    found = prescription_items(req.server.repo, s, rx, by_prescription_id=not id_)
     if not found:
         raise FhirError(404, [issue("error", "not-found", "printout-unknown", rx=rx)])
     return sorted(found, key=lambda i: (i["resourceType"], str(i.get("id"))))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fhir_server.eprescription import items, signature
-from fhir_server.eprescription.store_access import find, read
+from fhir_server.eprescription.store_access import find, prescription_items, read
 from fhir_server.operations.contract import In, Operation, OperationRequest, Out, Text
 from fhir_server.outcome import FhirError, error, information, operation_outcome
 from fhir_server.repository import Repository
@@ -47,10 +47,7 @@ def _items(req: OperationRequest, s: StoreSession) -> list[dict[str, Any]]:
         rx = req.text("prescription")
     if not rx:
         raise FhirError.of(400, "invalid", "Name the prescription: [type]/[id]/$verify or ?prescription=ID")
-    repo = req.server.repo
-    found = find(repo, s, "MedicationRequest", [("prescription", rx)]) + find(
-        repo, s, "ServiceRequest", [("requisition", rx)]
-    )
+    found = prescription_items(req.server.repo, s, rx, by_prescription_id=not id_)
     if not found:
         raise FhirError.of(404, "not-found", f"Prescription {rx} is not known")
     return found
