@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -125,7 +126,11 @@ def test_server_lost_during_requests_gives_503_then_recovers(tmp_path: Path) -> 
             assert r.status_code == 503 and r.get_json()["resourceType"] == "OperationOutcome"
         assert client.get("/readyz").status_code == 503
         server.start()
-        assert client.get("/readyz").status_code == 200
+        # Ready once a primary takes writes again: the restarted replica set elects one first.
+        deadline = time.monotonic() + 20
+        while (ready := client.get("/readyz")).status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert ready.status_code == 200, ready.get_json()
         assert client.get("/fhir/Patient/kept").status_code == 200
     finally:
         store.close()
