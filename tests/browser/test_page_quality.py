@@ -79,6 +79,8 @@ def test_every_page(site: Site, chromium: Browser, lang: str, viewport: dict[str
         expect(page.get_by_label(t("password"), exact=True)).to_have_attribute("aria-invalid", "true")
         looks_right(page, "signin-error", lang)
         sign_in(page, "dr.ahmadi", lang=lang)
+        # the click navigates: look once the picker is there, not at a page still loading
+        expect(page.get_by_role("heading", name=t("pick_patient"))).to_be_visible()
         looks_right(page, "picker", lang)
         page.get_by_label(t("search")).fill("علی رضایی")
         page.get_by_role("button", name=t("search_button"), exact=True).click()
