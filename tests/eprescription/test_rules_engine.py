@@ -11,7 +11,7 @@ import pytest
 
 from fhir_server.eprescription import items
 from fhir_server.eprescription.policy import Interaction, Policy
-from fhir_server.eprescription.rules_engine import RuleContext, evaluate
+from fhir_server.eprescription.rules_engine import RuleContext, evaluate, merged_rule
 from tests.eprescription.cycle_helpers import drug, service
 
 TODAY = date(2026, 3, 15)
@@ -312,3 +312,23 @@ def test_persian_texts(
     with Flask(__name__).test_request_context(headers={"Accept-Language": "fa"}):
         result = evaluate(item, ctx(patient=patient, others=others), POLICY)
     assert persian in [i.diagnostics for i in result.issues]
+
+
+def test_the_merged_rule_claims_are_adjudicated_by() -> None:
+    """What adjudication reads (insurance/claims.py): medical rules, then the insurer's default
+    for the kind, then its per-code rule; a per-code maximum only ever lowers the medical one."""
+    amoxicillin = drug("00077", 1)
+    assert merged_rule(amoxicillin, "TAMIN", POLICY) == {
+        "maxQuantity": 30,
+        "maxRepeats": 1,
+        "duplicateDays": 5,
+        "insurerShare": 70,
+    }
+    assert merged_rule(amoxicillin, "SALAMAT", POLICY) == {
+        "maxQuantity": 60,
+        "maxRepeats": 3,
+        "duplicateDays": 5,
+        "insurerShare": 60,
+    }
+    assert merged_rule(amoxicillin, None, POLICY) == {"maxQuantity": 60, "maxRepeats": 3, "duplicateDays": 5}
+    assert merged_rule(drug("90043", 1), "TAMIN", POLICY) == {"insurerShare": 90}  # per-code share wins
