@@ -283,7 +283,17 @@ def test_paraclinic_claims_a_report(claims_world: Claims) -> None:
     response = lab.call("POST", f"DiagnosticReport/{stored['id']}/$claim", {}, status=201)
     price = tariff("rvu|801001")
     assert amounts(response)["submitted"] == price and amounts(response)["benefit"] == price * 70 // 100
-    claims_world.api.delete(f"DiagnosticReport/{stored['id']}", 409)  # a claimed report stays
+    refused = claims_world.api.delete(f"DiagnosticReport/{stored['id']}", 409)  # a claimed report stays
+    claims = claims_world.api.get(f"Claim?delivery=DiagnosticReport/{stored['id']}")
+    claim_id = claims["entry"][0]["resource"]["id"]
+    assert [(i["severity"], i["code"], i["diagnostics"]) for i in refused["issue"]] == [
+        (
+            "error",
+            "business-rule",
+            f"DiagnosticReport/{stored['id']} was claimed (Claim/{claim_id}): it cannot be deleted",
+        )
+    ]
+    assert claims_world.api.get(f"DiagnosticReport/{stored['id']}")["status"] == report["status"]
 
 
 def test_a_paper_prescription_is_claimed_like_an_electronic_one(claims_world: Claims) -> None:
